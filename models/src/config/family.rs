@@ -1,0 +1,106 @@
+//! Top-level checkpoint configs (`config.json`) of the supported families, in the transformers
+//! 4.x Hub layout: `LlavaConfig` and `LlavaOnevisionConfig` (v4.57).
+
+use serde::Deserialize;
+
+use super::{Activation, TextConfig, VisionConfig};
+
+/// `vision_feature_layer`: one hidden-state index (negative counts from the end) or several,
+/// whose features are concatenated along the hidden dimension.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum FeatureLayer {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl FeatureLayer {
+    pub fn layers(&self) -> Vec<i64> {
+        match self {
+            Self::One(l) => vec![*l],
+            Self::Many(ls) => ls.clone(),
+        }
+    }
+}
+
+/// `vision_feature_select_strategy`: `default` drops the CLS token, `full` keeps every token.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SelectStrategy {
+    Default,
+    Full,
+}
+
+/// `LlavaConfig` (transformers/models/llava/configuration_llava.py).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LlavaConfig {
+    pub vision_config: VisionConfig,
+    pub text_config: TextConfig,
+    #[serde(alias = "image_token_id", default = "llava_image_token")]
+    pub image_token_index: u32,
+    #[serde(default = "gelu")]
+    pub projector_hidden_act: Activation,
+    #[serde(default = "default_strategy")]
+    pub vision_feature_select_strategy: SelectStrategy,
+    #[serde(default = "minus_two")]
+    pub vision_feature_layer: FeatureLayer,
+    #[serde(default = "yes")]
+    pub multimodal_projector_bias: bool,
+}
+
+/// `LlavaOnevisionConfig` (transformers/models/llava_onevision/configuration_llava_onevision.py).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LlavaOnevisionConfig {
+    pub vision_config: VisionConfig,
+    pub text_config: TextConfig,
+    #[serde(alias = "image_token_id", default = "onevision_image_token")]
+    pub image_token_index: u32,
+    #[serde(default = "gelu")]
+    pub projector_hidden_act: Activation,
+    #[serde(default = "full_strategy")]
+    pub vision_feature_select_strategy: SelectStrategy,
+    #[serde(default = "minus_one")]
+    pub vision_feature_layer: FeatureLayer,
+    #[serde(default = "anyres_max_9")]
+    pub vision_aspect_ratio: String,
+    pub image_grid_pinpoints: Option<Vec<[usize; 2]>>,
+    #[serde(default = "yes")]
+    pub multimodal_projector_bias: bool,
+}
+
+impl LlavaOnevisionConfig {
+    /// N in `anyres_max_N`: the most base-tile areas of features kept before shrinking.
+    pub fn max_num_patches(&self) -> Option<usize> {
+        self.vision_aspect_ratio
+            .strip_prefix("anyres_max_")
+            .and_then(|n| n.parse().ok())
+    }
+}
+
+fn llava_image_token() -> u32 {
+    32000
+}
+fn onevision_image_token() -> u32 {
+    151646
+}
+fn gelu() -> Activation {
+    Activation::Gelu
+}
+fn default_strategy() -> SelectStrategy {
+    SelectStrategy::Default
+}
+fn full_strategy() -> SelectStrategy {
+    SelectStrategy::Full
+}
+fn minus_two() -> FeatureLayer {
+    FeatureLayer::One(-2)
+}
+fn minus_one() -> FeatureLayer {
+    FeatureLayer::One(-1)
+}
+fn anyres_max_9() -> String {
+    "anyres_max_9".into()
+}
+fn yes() -> bool {
+    true
+}

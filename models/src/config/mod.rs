@@ -1,0 +1,225 @@
+//! Checkpoint configuration files, read as real Hub checkpoints ship them (transformers 4.x
+//! layout). Struct field names are the HF keys; defaults are transformers' defaults.
+
+mod family;
+mod text;
+mod vision;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use family::{FeatureLayer, LlavaConfig, LlavaOnevisionConfig, SelectStrategy};
+pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
+pub use vision::{ClipVisionConfig, SiglipVisionConfig, VisionConfig};
+
+/// Activation functions by their HF names (`ACT2FN` keys).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum Activation {
+    #[serde(rename = "gelu")]
+    Gelu,
+    #[serde(rename = "gelu_pytorch_tanh", alias = "gelu_new", alias = "gelu_fast")]
+    GeluPytorchTanh,
+    #[serde(rename = "quick_gelu")]
+    QuickGelu,
+    #[serde(rename = "silu", alias = "swish")]
+    Silu,
+    #[serde(rename = "relu")]
+    Relu,
+}
+
+/// The model families Iris runs, by `config.json`'s `model_type`.
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision"];
+
+/// A parsed `config.json`.
+#[derive(Debug, Clone)]
+pub enum ModelConfig {
+    Llava(LlavaConfig),
+    LlavaOnevision(LlavaOnevisionConfig),
+}
+
+/// `generation_config.json`: the fields generation uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GenerationConfig {
+    pub bos_token_id: Option<u32>,
+    pub eos_token_id: Option<TokenIds>,
+    pub pad_token_id: Option<u32>,
+    pub max_new_tokens: Option<usize>,
+    pub temperature: Option<f64>,
+    pub top_k: Option<usize>,
+    pub top_p: Option<f64>,
+    pub do_sample: Option<bool>,
+}
+
+/// One token id or several (HF allows both for `eos_token_id`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum TokenIds {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl TokenIds {
+    pub fn ids(&self) -> Vec<u32> {
+        match self {
+            Self::One(id) => vec![*id],
+            Self::Many(ids) => ids.clone(),
+        }
+    }
+}
+
+/// Errors reading a checkpoint's configuration files.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid JSON for this field layout: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: no `model_type`; is this a Hugging Face checkpoint folder?")]
+    NoModelType { path: PathBuf },
+    #[error(
+        "{path}: model_type `{found}` is not supported; supported model types: {}",
+        SUPPORTED_MODEL_TYPES.join(", ")
+    )]
+    Unsupported { path: PathBuf, found: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Reads and parses a JSON file into `T`, with the file name in every error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+impl ModelConfig {
+    /// Reads `config.json` from a checkpoint folder.
+    pub fn from_dir(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join("config.json");
+        let value: serde_json::Value = read_json(&path)?;
+        let model_type = value
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| ConfigError::NoModelType { path: path.clone() })?
+            .to_owned();
+        let parse_err = |source| ConfigError::Parse {
+            path: path.clone(),
+            source,
+        };
+        let config = match model_type.as_str() {
+            "llava" => Self::Llava(serde_json::from_value(value).map_err(parse_err)?),
+            "llava_onevision" => {
+                Self::LlavaOnevision(serde_json::from_value(value).map_err(parse_err)?)
+            }
+            _ => {
+                return Err(ConfigError::Unsupported {
+                    path,
+                    found: model_type,
+                });
+            }
+        };
+        Ok(config)
+    }
+
+    pub fn model_type(&self) -> &'static str {
+        match self {
+            Self::Llava(_) => "llava",
+            Self::LlavaOnevision(_) => "llava_onevision",
+        }
+    }
+
+    pub fn text_config(&self) -> &TextConfig {
+        match self {
+            Self::Llava(c) => &c.text_config,
+            Self::LlavaOnevision(c) => &c.text_config,
+        }
+    }
+
+    pub fn vision_config(&self) -> &VisionConfig {
+        match self {
+            Self::Llava(c) => &c.vision_config,
+            Self::LlavaOnevision(c) => &c.vision_config,
+        }
+    }
+
+    pub fn image_token_id(&self) -> u32 {
+        match self {
+            Self::Llava(c) => c.image_token_index,
+            Self::LlavaOnevision(c) => c.image_token_index,
+        }
+    }
+}
+
+impl GenerationConfig {
+    /// Reads `generation_config.json` when the checkpoint has one.
+    pub fn from_dir(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join("generation_config.json");
+        if path.exists() {
+            read_json(&path)
+        } else {
+            Ok(Self::default())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_hub_llava_config_takes_transformers_defaults() {
+        // The shape of llava-hf/llava-1.5-7b-hf's config.json (trimmed): most fields absent.
+        let json = r#"{
+          "architectures": ["LlavaForConditionalGeneration"],
+          "ignore_index": -100, "image_token_index": 32000, "model_type": "llava",
+          "pad_token_id": 32001, "projector_hidden_act": "gelu",
+          "text_config": {"_name_or_path": "lmsys/vicuna-7b-v1.5", "architectures": ["LlamaForCausalLM"],
+            "max_position_embeddings": 4096, "model_type": "llama", "rms_norm_eps": 1e-05,
+            "torch_dtype": "float16", "vocab_size": 32064},
+          "tie_word_embeddings": false, "torch_dtype": "float16", "transformers_version": "4.36.0.dev0",
+          "vision_config": {"hidden_size": 1024, "image_size": 336, "intermediate_size": 4096,
+            "model_type": "clip_vision_model", "num_attention_heads": 16, "num_hidden_layers": 24,
+            "patch_size": 14, "projection_dim": 768, "vocab_size": 32000},
+          "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "vocab_size": 32064
+        }"#;
+        let config: LlavaConfig = serde_json::from_str(json).unwrap();
+        let spec = config.text_config.spec(None);
+        assert_eq!(spec.hidden_size, 4096);
+        assert_eq!(spec.num_layers, 32);
+        assert_eq!(spec.num_kv_heads, 32);
+        assert_eq!(spec.head_dim, 128);
+        assert_eq!(spec.vocab_size, 32064);
+        assert!(!spec.tie_word_embeddings);
+        assert_eq!(config.vision_config.patches_per_side(), 24);
+        assert_eq!(config.vision_feature_layer.layers(), vec![-2]);
+        let VisionConfig::Clip(clip) = &config.vision_config else {
+            panic!("expected a CLIP tower")
+        };
+        assert_eq!(clip.hidden_act, Activation::QuickGelu);
+    }
+
+    #[test]
+    fn unknown_model_type_names_the_supported_ones() {
+        let dir = std::env::temp_dir().join(format!("iris-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), r#"{"model_type": "mamba"}"#).unwrap();
+        let err = ModelConfig::from_dir(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("mamba") && err.contains("llava_onevision"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

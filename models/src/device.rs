@@ -1,0 +1,113 @@
+//! Choosing where the model runs: `gpu` (burn's wgpu backend on Vulkan/Metal/DX12), `cpu`
+//! (burn's pure-Rust `flex` backend) or `auto` (a hardware GPU adapter when there is one).
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::prelude::*;
+use burn::tensor::DeviceKind;
+use burn::tensor::wgpu::wgpu;
+
+/// The user's device choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "gpu" | "wgpu" => Ok(Self::Gpu),
+            "cpu" | "flex" => Ok(Self::Cpu),
+            other => Err(format!(
+                "unknown device `{other}` (expected auto, gpu or cpu)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Gpu => "gpu",
+            Self::Cpu => "cpu",
+        })
+    }
+}
+
+/// A graphics adapter wgpu can see.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdapterInfo {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    /// A real GPU (discrete, integrated or virtual), not a software rasteriser.
+    pub hardware: bool,
+}
+
+/// Every adapter on the machine, on every graphics API wgpu supports here.
+pub fn adapters() -> Vec<AdapterInfo> {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+        .into_iter()
+        .map(|a| {
+            let info = a.get_info();
+            AdapterInfo {
+                name: info.name,
+                backend: format!("{:?}", info.backend),
+                device_type: format!("{:?}", info.device_type),
+                hardware: matches!(
+                    info.device_type,
+                    wgpu::DeviceType::DiscreteGpu
+                        | wgpu::DeviceType::IntegratedGpu
+                        | wgpu::DeviceType::VirtualGpu
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The device the choice resolves to, with a human description.
+pub fn resolve(choice: DeviceChoice) -> (Device, String) {
+    match choice {
+        DeviceChoice::Cpu => (Device::flex(), "cpu (flex)".into()),
+        DeviceChoice::Gpu => (Device::wgpu(DeviceKind::DefaultDevice), describe_gpu()),
+        DeviceChoice::Auto => {
+            let found = adapters();
+            let pick = |ty: &str| found.iter().any(|a| a.device_type == ty);
+            let kind = if pick("DiscreteGpu") {
+                Some(DeviceKind::DiscreteGpu(0))
+            } else if pick("IntegratedGpu") {
+                Some(DeviceKind::IntegratedGpu(0))
+            } else if pick("VirtualGpu") {
+                Some(DeviceKind::VirtualGpu(0))
+            } else {
+                None
+            };
+            match kind {
+                Some(kind) => (Device::wgpu(kind), describe_gpu()),
+                None => (
+                    Device::flex(),
+                    "cpu (flex; no hardware GPU adapter found)".into(),
+                ),
+            }
+        }
+    }
+}
+
+fn describe_gpu() -> String {
+    let found = adapters();
+    let best = found.iter().find(|a| a.hardware).or(found.first());
+    match best {
+        Some(a) => format!("gpu ({} via {})", a.name, a.backend),
+        None => "gpu (wgpu: no adapter found)".into(),
+    }
+}

@@ -1,0 +1,71 @@
+//! Checkpoint families. Each file only composes parts (vision tower, connector, decoder).
+
+mod llava;
+mod llava_onevision;
+
+pub use llava::Llava;
+pub use llava_onevision::{LlavaOnevision, PackLayout};
+
+use burn::prelude::*;
+
+use crate::config::{FeatureLayer, SelectStrategy, VisionConfig};
+use crate::vision::feature_layer_index;
+
+/// Which vision hidden states a connector reads and whether the CLS token is dropped
+/// (`vision_feature_layer`, `vision_feature_select_strategy`).
+#[derive(Debug, Clone)]
+pub struct FeatureSelect {
+    /// Resolved indices into the hidden-state list.
+    pub layers: Vec<usize>,
+    pub strategy: SelectStrategy,
+}
+
+impl FeatureSelect {
+    pub fn new(
+        layer: &FeatureLayer,
+        strategy: SelectStrategy,
+        vision: &VisionConfig,
+    ) -> Result<Self, String> {
+        let n = vision.num_hidden_layers();
+        let layers = layer
+            .layers()
+            .into_iter()
+            .map(|l| {
+                feature_layer_index(l, n).ok_or_else(|| {
+                    format!("vision_feature_layer {l} is outside a tower of {n} layers")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if layers.is_empty() {
+            return Err("vision_feature_layer is an empty list".into());
+        }
+        Ok(Self { layers, strategy })
+    }
+
+    /// The deepest hidden state read: the number of encoder layers to run.
+    pub fn deepest(&self) -> usize {
+        self.layers.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Picks and concatenates the chosen states; `default` drops the first (CLS) token.
+    ///
+    /// # Shapes
+    /// - states: each `[images, tokens, d]` → `[images, tokens (- 1), d * layers]`
+    pub fn apply(&self, states: Vec<Tensor<3>>) -> Tensor<3> {
+        let picked: Vec<Tensor<3>> = self
+            .layers
+            .iter()
+            .map(|&l| {
+                let s = states[l].clone();
+                match self.strategy {
+                    SelectStrategy::Default => {
+                        let tokens = s.dims()[1];
+                        s.narrow(1, 1, tokens - 1)
+                    }
+                    SelectStrategy::Full => s,
+                }
+            })
+            .collect();
+        Tensor::cat(picked, 2)
+    }
+}

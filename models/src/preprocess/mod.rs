@@ -1,0 +1,37 @@
+//! Image preprocessing: bytes → 8-bit RGB → the `f32` pixel values HF image processors
+//! produce, bit for bit (transformers 4.57 PIL processors, Pillow 13 resampling).
+//!
+//! - [`image_io`]: decode files like Pillow's `load_image` (`convert("RGB")` rules).
+//! - [`resize`]: Pillow-exact 8-bit resampling.
+//! - [`geometry`], [`normalize`]: HF's crop/pad integer rules and float rescale/normalise.
+//! - [`clip`]: `CLIPImageProcessor` / `LlavaImageProcessor`.
+//! - [`anyres`], [`tile_plan`], [`onevision`]: LLaVA-OneVision's AnyRes tiling, its
+//!   [`TilePlan`] and `<image>` token count.
+//!
+//! The exact rules relied on are listed in `docs/preprocessing.md`.
+
+pub mod anyres;
+pub mod clip;
+pub mod config;
+pub mod geometry;
+pub mod image_io;
+pub mod normalize;
+pub mod onevision;
+pub mod resize;
+pub mod tile_plan;
+
+#[cfg(test)]
+mod test_support;
+
+pub use anyres::{
+    FeatureGrid, GridSize, PinpointScore, Resolution, UnpadAxis, feature_grid,
+    select_best_resolution,
+};
+pub use clip::ClipImageProcessor;
+pub use config::{ConfigError, FeatureSelect, PreprocessorConfig, ProcessorConfig};
+pub use geometry::Padding;
+pub use image_io::{ImageError, decode_image, load_image};
+pub use normalize::{MeanStd, Normalization, PixelValues};
+pub use onevision::{LlavaOnevisionImageProcessor, ProcessedImage};
+pub use resize::{Filter, resize};
+pub use tile_plan::{PlannedTile, SourceRect, TilePlan, TokenLayout, TokenSpec, plan_tiles};

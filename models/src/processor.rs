@@ -1,0 +1,363 @@
+//! The checkpoint's processor: from a user turn (images + text) to the model's inputs, as HF's
+//! `processor.apply_chat_template` + `processor(images=…, text=…)` do. Needs no weights, so
+//! `iris inspect` and the app's tile views use it without loading a model.
+
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+
+use crate::config::{ConfigError, GenerationConfig, ModelConfig, SelectStrategy};
+use crate::family::PackLayout;
+use crate::preprocess::{
+    ClipImageProcessor, FeatureSelect, LlavaOnevisionImageProcessor, PixelValues,
+    PreprocessorConfig, ProcessorConfig, TilePlan, TokenSpec, UnpadAxis,
+};
+use crate::prompt::{
+    ChatMessage, ChatTemplate, ContentPart, PromptError, Role, TextTokenizer,
+    expand_image_placeholders,
+};
+
+/// One image after preprocessing: its encoder inputs and how its tokens are laid out.
+#[derive(Debug, Clone)]
+pub struct PreparedImage {
+    pub width: u32,
+    pub height: u32,
+    /// Encoder inputs, base view first for tiled families.
+    pub tiles: Vec<PixelValues>,
+    /// The tiling decision (tiled families only).
+    pub plan: Option<TilePlan>,
+    /// Visual tokens this image puts into the prompt.
+    pub tokens: usize,
+    /// How the model packs this image's tile features.
+    pub layout: PackLayout,
+}
+
+/// How several images in one prompt are processed. HF's LLaVA-OneVision processor has two
+/// paths: images passed as one nested list (what `apply_chat_template(tokenize=True)` does, and
+/// how the model was trained on multi-image input) take the multi-image path — each image one
+/// square base view and `tokens + 1` visual tokens; a flat list processes each image as if it
+/// were alone (full AnyRes tiling). Single images and LLaVA-1.5 are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiImage {
+    #[default]
+    Batched,
+    Independent,
+}
+
+/// A prompt ready for the model: the rendered text, its token ids and the images.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub rendered_prompt: String,
+    pub input_ids: Vec<u32>,
+    pub images: Vec<PreparedImage>,
+    pub image_tokens: usize,
+}
+
+/// What `iris inspect` reports: the tiling and token counts of a prompt, without a model run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectReport {
+    pub model_type: String,
+    pub images: Vec<ImageReport>,
+    pub image_tokens: usize,
+    pub prompt_tokens: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImageReport {
+    pub width: u32,
+    pub height: u32,
+    pub tiles: usize,
+    pub tokens: usize,
+    pub plan: Option<TilePlan>,
+}
+
+/// Tokenizer, chat template, image processor and configs of one checkpoint.
+pub struct Processor {
+    dir: PathBuf,
+    config: ModelConfig,
+    generation: GenerationConfig,
+    tokenizer: TextTokenizer,
+    template: ChatTemplate,
+    images: ImageProcessor,
+}
+
+/// Errors building a processor or preparing a prompt.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessorError {
+    #[error("{0}: no such folder")]
+    NoDir(PathBuf),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error("{path}: {source}")]
+    Preprocess {
+        path: PathBuf,
+        source: crate::preprocess::ConfigError,
+    },
+}
+
+/// The image processor a family uses.
+pub enum ImageProcessor {
+    /// LLaVA-1.5: `CLIPImageProcessor` (one fixed-size view).
+    Clip(ClipImageProcessor),
+    /// LLaVA-OneVision: AnyRes tiles plus a base view.
+    Onevision(LlavaOnevisionImageProcessor),
+}
+
+impl ImageProcessor {
+    /// Reads `preprocessor_config.json` (and, for OneVision, the token settings of
+    /// `processor_config.json`, or of `config.json` when a checkpoint has no processor config).
+    pub fn from_dir(dir: &Path, config: &ModelConfig) -> Result<Self, ProcessorError> {
+        let path = dir.join("preprocessor_config.json");
+        let err = |path: &Path| {
+            let path = path.to_owned();
+            move |source| ProcessorError::Preprocess { path, source }
+        };
+        let pre = PreprocessorConfig::from_file(&path).map_err(err(&path))?;
+        match config {
+            ModelConfig::Llava(_) => Ok(Self::Clip(
+                ClipImageProcessor::from_config(&pre).map_err(err(&path))?,
+            )),
+            ModelConfig::LlavaOnevision(c) => {
+                let proc_path = dir.join("processor_config.json");
+                let tokens = if proc_path.exists() {
+                    let proc = ProcessorConfig::from_file(&proc_path).map_err(err(&proc_path))?;
+                    TokenSpec::from_processor_config(&proc).map_err(err(&proc_path))?
+                } else {
+                    TokenSpec {
+                        num_image_tokens: c.vision_config.patches_per_side().pow(2) as u32,
+                        anyres_max: c.max_num_patches().map(|n| n as u32),
+                        feature_select: match c.vision_feature_select_strategy {
+                            SelectStrategy::Default => FeatureSelect::Default,
+                            SelectStrategy::Full => FeatureSelect::Full,
+                        },
+                    }
+                };
+                let p =
+                    LlavaOnevisionImageProcessor::from_config(&pre, tokens).map_err(err(&path))?;
+                Ok(Self::Onevision(p))
+            }
+        }
+    }
+}
+
+impl Processor {
+    /// Reads the configs, tokenizer, chat template and image processor of a checkpoint folder.
+    pub fn from_dir(dir: &Path) -> Result<Self, ProcessorError> {
+        if !dir.is_dir() {
+            return Err(ProcessorError::NoDir(dir.to_owned()));
+        }
+        let config = ModelConfig::from_dir(dir)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            generation: GenerationConfig::from_dir(dir)?,
+            tokenizer: TextTokenizer::from_dir(dir)?,
+            template: ChatTemplate::from_checkpoint(dir)?,
+            images: ImageProcessor::from_dir(dir, &config)?,
+            config,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+    pub fn generation(&self) -> &GenerationConfig {
+        &self.generation
+    }
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The end-of-sequence ids: generation_config.json's, else the tokenizer's.
+    pub fn eos_token_ids(&self) -> Vec<u32> {
+        match &self.generation.eos_token_id {
+            Some(ids) => ids.ids(),
+            None => self.tokenizer.eos_id().into_iter().collect(),
+        }
+    }
+
+    /// Preprocesses images and builds the prompt ids, without running the model.
+    pub fn prepare(&self, images: &[RgbImage], prompt: &str) -> Result<Prepared, ProcessorError> {
+        self.prepare_with(images, prompt, MultiImage::default())
+    }
+
+    /// [`prepare`](Self::prepare) with an explicit multi-image mode.
+    pub fn prepare_with(
+        &self,
+        images: &[RgbImage],
+        prompt: &str,
+        mode: MultiImage,
+    ) -> Result<Prepared, ProcessorError> {
+        let multi = images.len() > 1 && mode == MultiImage::Batched;
+        let images: Vec<PreparedImage> = images
+            .iter()
+            .map(|img| self.prepare_image(img, multi))
+            .collect();
+        let mut content: Vec<ContentPart> = images.iter().map(|_| ContentPart::Image).collect();
+        content.push(ContentPart::Text(prompt.to_owned()));
+        let messages = [ChatMessage {
+            role: Role::User,
+            content,
+        }];
+        let rendered = self
+            .template
+            .render(&messages, true, self.tokenizer.special_tokens())?;
+        let counts: Vec<usize> = images.iter().map(|i| i.tokens).collect();
+        let image_token = self.image_token_str();
+        let expanded = expand_image_placeholders(&rendered, &image_token, &counts)?;
+        let input_ids = self.tokenizer.encode_prompt(&expanded)?;
+        Ok(Prepared {
+            rendered_prompt: rendered,
+            input_ids,
+            image_tokens: counts.iter().sum(),
+            images,
+        })
+    }
+
+    fn image_token_str(&self) -> String {
+        self.tokenizer
+            .id_to_token(self.config.image_token_id())
+            .unwrap_or_else(|| "<image>".to_owned())
+    }
+
+    fn prepare_image(&self, image: &RgbImage, multi: bool) -> PreparedImage {
+        let (width, height) = image.dimensions();
+        let (tiles, plan, tokens, layout) = match &self.images {
+            ImageProcessor::Clip(p) => (
+                vec![p.preprocess(image)],
+                None,
+                self.fixed_image_tokens(),
+                PackLayout::BaseOnly,
+            ),
+            ImageProcessor::Onevision(p) if multi => {
+                let tokens = p.num_image_tokens_unpatched() as usize;
+                (
+                    vec![p.preprocess_unpatched(image)],
+                    None,
+                    tokens,
+                    PackLayout::BaseOnly,
+                )
+            }
+            ImageProcessor::Onevision(p) => {
+                let processed = p.preprocess(image);
+                let layout = pack_layout(&processed.plan);
+                let tokens = processed.plan.tokens.total as usize;
+                (processed.tiles, Some(processed.plan), tokens, layout)
+            }
+        };
+        PreparedImage {
+            width,
+            height,
+            tiles,
+            plan,
+            tokens,
+            layout,
+        }
+    }
+
+    /// LLaVA-1.5: patches per view, less the CLS token under the `default` strategy... the
+    /// processor's `num_image_tokens` rule.
+    fn fixed_image_tokens(&self) -> usize {
+        let vision = self.config.vision_config();
+        let patches = vision.patches_per_side().pow(2);
+        match &self.config {
+            ModelConfig::Llava(c) => match c.vision_feature_select_strategy {
+                SelectStrategy::Default => patches,
+                SelectStrategy::Full => patches + 1,
+            },
+            ModelConfig::LlavaOnevision(_) => patches,
+        }
+    }
+
+    /// Tiling and token counts for a prompt, as `iris inspect` prints them.
+    pub fn inspect(
+        &self,
+        images: &[RgbImage],
+        prompt: &str,
+    ) -> Result<InspectReport, ProcessorError> {
+        let prepared = self.prepare(images, prompt)?;
+        Ok(InspectReport {
+            model_type: self.config.model_type().to_owned(),
+            images: prepared
+                .images
+                .into_iter()
+                .map(|i| ImageReport {
+                    width: i.width,
+                    height: i.height,
+                    tiles: i.tiles.len(),
+                    tokens: i.tokens,
+                    plan: i.plan,
+                })
+                .collect(),
+            image_tokens: prepared.image_tokens,
+            prompt_tokens: prepared.input_ids.len(),
+        })
+    }
+}
+
+/// How the model packs the tile features of a tiling plan (the same numbers the processor
+/// counted tokens with).
+fn pack_layout(plan: &TilePlan) -> PackLayout {
+    let f = &plan.tokens.features;
+    let (h, w) = (f.full.height as usize, f.full.width as usize);
+    let off = f.unpad_offset as usize;
+    let (crop_rows, crop_cols) = match f.unpad_axis {
+        UnpadAxis::Rows => (off..h - off, 0..w),
+        UnpadAxis::Columns => (0..h, off..w - off),
+    };
+    PackLayout::Tiled {
+        grid: (plan.rows as usize, plan.cols as usize),
+        crop_rows,
+        crop_cols,
+        resize_to: f.downsampled.map(|g| (g.height as usize, g.width as usize)),
+    }
+}
+
+impl InspectReport {
+    /// A human-readable summary.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("model type: {}\n", self.model_type);
+        for (i, img) in self.images.iter().enumerate() {
+            out += &format!(
+                "image {}: {}x{} px -> {} encoder views -> {} visual tokens\n",
+                i + 1,
+                img.width,
+                img.height,
+                img.tiles,
+                img.tokens
+            );
+            if let Some(plan) = &img.plan {
+                let f = &plan.tokens.features;
+                out += &format!(
+                    "  pinpoint {}x{} -> {}x{} tiles of {}x{} + base view; feature grid {}x{} -> unpadded {}x{}{} -> {} grid + {} newline + {} base tokens\n",
+                    plan.best_resolution.width,
+                    plan.best_resolution.height,
+                    plan.rows,
+                    plan.cols,
+                    plan.tile.width,
+                    plan.tile.height,
+                    f.full.height,
+                    f.full.width,
+                    f.unpadded.height,
+                    f.unpadded.width,
+                    f.downsampled
+                        .map(|g| format!(" -> shrunk {}x{}", g.height, g.width))
+                        .unwrap_or_default(),
+                    f.grid_tokens(),
+                    f.newline_tokens(),
+                    plan.tokens.base_tokens,
+                );
+            }
+        }
+        out += &format!(
+            "image tokens: {}\nprompt tokens: {}",
+            self.image_tokens, self.prompt_tokens
+        );
+        out
+    }
+}

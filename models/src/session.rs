@@ -1,0 +1,330 @@
+//! A loaded checkpoint, ready to answer: configs, tokenizer, chat template, image processor,
+//! vision side and decoder on one device. This is the engine's front door; the CLI and the app
+//! call it.
+
+use std::path::{Path, PathBuf};
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use image::RgbImage;
+
+use crate::config::ModelConfig;
+use crate::device::{DeviceChoice, resolve};
+use crate::family::{Llava, LlavaOnevision, PackLayout};
+use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
+use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
+use crate::prompt::{PromptError, StreamDecoder};
+use crate::text::Decoder;
+use crate::weights::{WeightFiles, WeightLoader, WeightsError};
+
+/// Everything that can go wrong between a checkpoint folder and an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Processor(#[from] ProcessorError),
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error("{dir}: {message}")]
+    Model { dir: PathBuf, message: String },
+    #[error("the prompt has {tokens} image tokens but the images give {features} visual tokens")]
+    ImageTokenMismatch { tokens: usize, features: usize },
+}
+
+/// The vision side of the loaded family.
+enum Vision {
+    Llava(Llava),
+    LlavaOnevision(LlavaOnevision),
+}
+
+/// A user's request: one turn with images then text.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub images: Vec<RgbImage>,
+    pub prompt: String,
+    pub max_new_tokens: usize,
+    pub sampling: Sampling,
+    pub multi_image: MultiImage,
+}
+
+/// What [`Session::generate`] returns.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Answer {
+    pub token_ids: Vec<u32>,
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub image_tokens: usize,
+    pub stop: crate::generate::StopReason,
+    pub timings_ms: Timings,
+}
+
+/// Milliseconds per stage.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Timings {
+    pub load: f64,
+    pub preprocess: f64,
+    pub vision: f64,
+    pub prefill: f64,
+    pub decode: f64,
+}
+
+/// A loaded checkpoint.
+pub struct Session {
+    processor: Processor,
+    device: Device,
+    device_label: String,
+    vision: Vision,
+    decoder: Decoder,
+    load_ms: f64,
+}
+
+impl Session {
+    /// Loads a checkpoint folder onto the chosen device.
+    pub fn load(dir: &Path, choice: DeviceChoice) -> Result<Self, SessionError> {
+        let (device, device_label) = resolve(choice);
+        Self::load_on(dir, device, device_label)
+    }
+
+    /// Loads a checkpoint folder onto a given device.
+    pub fn load_on(dir: &Path, device: Device, device_label: String) -> Result<Self, SessionError> {
+        let start = Instant::now();
+        let _span = tracing::info_span!("load", dir = %dir.display()).entered();
+        let processor = Processor::from_dir(dir)?;
+        let config = processor.config();
+        let files = WeightFiles::open(dir)?;
+        let mut w = WeightLoader::new(&files, &device);
+        let spec = config.text_config().spec(None);
+        let model_err = |message: String| SessionError::Model {
+            dir: dir.to_owned(),
+            message,
+        };
+        if let Some(kind) = &spec.rope_scaling {
+            return Err(model_err(format!(
+                "rope_scaling type `{kind}` is not supported yet"
+            )));
+        }
+        let vision = match config {
+            ModelConfig::Llava(c) => {
+                Vision::Llava(Llava::load(&mut w, c, spec.hidden_size).map_err(model_err)?)
+            }
+            ModelConfig::LlavaOnevision(c) => Vision::LlavaOnevision(
+                LlavaOnevision::load(&mut w, c, spec.hidden_size).map_err(model_err)?,
+            ),
+        };
+        let decoder = Decoder::load(&mut w, "language_model", &spec);
+        w.finish()?;
+        Ok(Self {
+            processor,
+            device,
+            device_label,
+            vision,
+            decoder,
+            load_ms: start.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    pub fn processor(&self) -> &Processor {
+        &self.processor
+    }
+    pub fn config(&self) -> &ModelConfig {
+        self.processor.config()
+    }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+    pub fn device_label(&self) -> &str {
+        &self.device_label
+    }
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+    pub fn load_ms(&self) -> f64 {
+        self.load_ms
+    }
+
+    /// Uploads one image's tiles.
+    ///
+    /// # Shapes
+    /// - returns `[tiles, 3, height, width]`
+    pub fn pixel_tensor(&self, image: &PreparedImage) -> Tensor<4> {
+        let first = &image.tiles[0];
+        let (c, h, w) = (first.channels, first.height, first.width);
+        let data: Vec<f32> = image
+            .tiles
+            .iter()
+            .flat_map(|t| t.data.iter().copied())
+            .collect();
+        Tensor::from_data(
+            TensorData::new(data, [image.tiles.len(), c, h, w]),
+            &self.device,
+        )
+    }
+
+    /// Vision features before the connector, for one image.
+    ///
+    /// # Shapes
+    /// - returns `[tiles, tokens, d_vision]`
+    pub fn vision_features(&self, image: &PreparedImage) -> Tensor<3> {
+        let pixels = self.tiles_for(image);
+        match &self.vision {
+            Vision::Llava(m) => m.vision_features(pixels),
+            Vision::LlavaOnevision(m) => m.vision_features(pixels),
+        }
+    }
+
+    /// Connector output before packing, for one image.
+    ///
+    /// # Shapes
+    /// - returns `[tiles, tokens, d_text]`
+    pub fn projector_output(&self, image: &PreparedImage) -> Tensor<3> {
+        let pixels = self.tiles_for(image);
+        match &self.vision {
+            Vision::Llava(m) => m.image_features(pixels),
+            Vision::LlavaOnevision(m) => m.tile_features(pixels),
+        }
+    }
+
+    /// The visual tokens of one image as they replace its image tokens.
+    ///
+    /// # Shapes
+    /// - returns `[visual_tokens, d_text]`
+    pub fn image_features(&self, image: &PreparedImage) -> Tensor<2> {
+        let projected = self.projector_output(image);
+        let [n, t, d] = projected.dims();
+        match &self.vision {
+            Vision::Llava(_) => projected.reshape([n * t, d]),
+            Vision::LlavaOnevision(m) => m.pack(projected, &image.layout),
+        }
+    }
+
+    /// Only the tiles the model reads: multi-image OneVision prompts use the base view alone.
+    fn tiles_for(&self, image: &PreparedImage) -> Tensor<4> {
+        let pixels = self.pixel_tensor(image);
+        match image.layout {
+            PackLayout::BaseOnly => pixels.narrow(0, 0, 1),
+            PackLayout::Tiled { .. } => pixels,
+        }
+    }
+
+    /// Prompt embeddings with every image's visual tokens at its image-token positions.
+    ///
+    /// # Shapes
+    /// - returns `[1, prompt_tokens, d_text]`
+    pub fn embed_prompt(&self, prepared: &Prepared) -> Result<Tensor<3>, SessionError> {
+        let _span = tracing::debug_span!("embed_prompt").entered();
+        let image_id = self.config().image_token_id();
+        let ids = &prepared.input_ids;
+        let positions: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] == image_id).collect();
+        if positions.len() != prepared.image_tokens {
+            return Err(SessionError::ImageTokenMismatch {
+                tokens: positions.len(),
+                features: prepared.image_tokens,
+            });
+        }
+        // Image positions are embedded as token 0 and then replaced (HF does the same).
+        let text_ids: Vec<u32> = ids
+            .iter()
+            .map(|&i| if i == image_id { 0 } else { i })
+            .collect();
+        let text = self.decoder.embed(&text_ids);
+        if positions.is_empty() {
+            return Ok(text);
+        }
+        let d = text.dims()[2];
+        let features: Vec<Tensor<2>> = prepared
+            .images
+            .iter()
+            .map(|img| self.image_features(img))
+            .collect();
+        let features = Tensor::cat(features, 0);
+        // Row i of the result is text row i, or feature row k for the k-th image position.
+        let mut index: Vec<i64> = (0..ids.len() as i64).collect();
+        for (k, &p) in positions.iter().enumerate() {
+            index[p] = (ids.len() + k) as i64;
+        }
+        let all = Tensor::cat(vec![text.reshape([ids.len(), d]), features], 0);
+        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [ids.len()]), &self.device);
+        Ok(all.select(0, index).unsqueeze::<3>())
+    }
+
+    /// Vocabulary logits for every prompt position (a single forward pass, no generation).
+    ///
+    /// # Shapes
+    /// - returns `[prompt_tokens, vocab]`
+    pub fn prompt_logits(&self, prepared: &Prepared) -> Result<Tensor<2>, SessionError> {
+        let embeds = self.embed_prompt(prepared)?;
+        let mut cache = self.decoder.new_cache();
+        let hidden = self.decoder.forward(embeds, &mut cache);
+        let logits = self.decoder.logits(hidden);
+        let [_, t, v] = logits.dims();
+        Ok(logits.reshape([t, v]))
+    }
+
+    /// The generation length when the caller gives none: generation_config.json's, else 256.
+    pub fn default_max_new_tokens(&self) -> usize {
+        self.processor.generation().max_new_tokens.unwrap_or(256)
+    }
+
+    /// Answers one request, streaming text pieces to `on_text` as they complete.
+    pub fn generate(
+        &self,
+        request: &Request,
+        cancel: &CancelToken,
+        mut on_text: impl FnMut(&str),
+    ) -> Result<Answer, SessionError> {
+        let start = Instant::now();
+        let prepared =
+            self.processor
+                .prepare_with(&request.images, &request.prompt, request.multi_image)?;
+        let preprocess = start.elapsed().as_secs_f64() * 1e3;
+        let start = Instant::now();
+        let embeds = self.embed_prompt(&prepared)?;
+        // Make the vision timing honest: wait for the device before reading the clock.
+        let _ = self.device.sync();
+        let vision = start.elapsed().as_secs_f64() * 1e3;
+        let config = GenerateConfig {
+            max_new_tokens: request.max_new_tokens,
+            sampling: request.sampling.clone(),
+            eos_token_ids: self.processor.eos_token_ids(),
+        };
+        let mut stream = StreamDecoder::new(self.processor.tokenizer());
+        let mut stream_err = None;
+        let generated: Generated = generate(&self.decoder, embeds, &config, cancel, |id| {
+            match stream.push(id) {
+                Ok(piece) if !piece.is_empty() => on_text(&piece),
+                Ok(_) => {}
+                Err(e) => stream_err = Some(e),
+            }
+        })?;
+        if let Some(e) = stream_err {
+            return Err(e.into());
+        }
+        let rest = stream.finish()?;
+        if !rest.is_empty() {
+            on_text(&rest);
+        }
+        let text = self
+            .processor
+            .tokenizer()
+            .decode(&generated.token_ids, true)?;
+        Ok(Answer {
+            token_ids: generated.token_ids,
+            text,
+            prompt_tokens: prepared.input_ids.len(),
+            image_tokens: prepared.image_tokens,
+            stop: generated.stop,
+            timings_ms: Timings {
+                load: self.load_ms,
+                preprocess,
+                vision,
+                prefill: generated.prefill_ms,
+                decode: generated.decode_ms,
+            },
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The embeddings in front of the shared encoder: CLIP (class token, no patch bias,
+//! `pre_layrnorm`) and SigLIP (patch bias, no class token). Only the layers up to the deepest
+//! feature layer a connector reads are loaded; the rest (and the post-layernorm, which
+//! `hidden_states[...]` never passes through) are declared unused.
+
+use burn::nn::LayerNorm;
+use burn::prelude::*;
+
+use crate::config::{ClipVisionConfig, SiglipVisionConfig, VisionConfig};
+use crate::nn::layer_norm;
+use crate::weights::WeightLoader;
+
+use super::encoder::{VitEncoder, VitSpec};
+
+/// Patch embedding as a matrix product: a stride = kernel convolution over non-overlapping
+/// patches equals flattening each patch (channel, row, column order) and multiplying by the
+/// flattened kernel.
+#[derive(Module, Debug)]
+struct PatchEmbedding {
+    /// `[channels * patch * patch, hidden]`
+    weight: Tensor<2>,
+    bias: Option<Tensor<1>>,
+    patch_size: usize,
+}
+
+impl PatchEmbedding {
+    fn load(
+        w: &mut WeightLoader,
+        prefix: &str,
+        hidden: usize,
+        channels: usize,
+        patch: usize,
+        bias: bool,
+    ) -> Self {
+        let weight = w
+            .tensor(
+                &format!("{prefix}.weight"),
+                [hidden, channels, patch, patch],
+            )
+            .reshape([hidden, channels * patch * patch])
+            .transpose();
+        let bias = bias.then(|| w.tensor(&format!("{prefix}.bias"), [hidden]));
+        Self {
+            weight,
+            bias,
+            patch_size: patch,
+        }
+    }
+
+    /// # Shapes
+    /// - pixels: `[images, channels, height, width]` → `[images, patches, hidden]`
+    fn forward(&self, pixels: Tensor<4>) -> Tensor<3> {
+        let [n, c, h, w] = pixels.dims();
+        let p = self.patch_size;
+        let (gh, gw) = (h / p, w / p);
+        let patches = pixels
+            .reshape([n, c, gh, p, gw, p])
+            .permute([0, 2, 4, 1, 3, 5])
+            .reshape([n, gh * gw, c * p * p]);
+        let out = patches.matmul(self.weight.clone().unsqueeze::<3>());
+        match &self.bias {
+            Some(b) => out + b.clone().unsqueeze::<3>(),
+            None => out,
+        }
+    }
+}
+
+/// A vision tower with its embeddings and the encoder layers the connector needs.
+#[derive(Module, Debug)]
+pub struct VisionTower {
+    patch_embedding: PatchEmbedding,
+    /// CLIP's class token `[hidden]`; SigLIP has none.
+    class_embedding: Option<Tensor<1>>,
+    /// `[positions, hidden]`
+    position_embedding: Tensor<2>,
+    pre_layrnorm: Option<LayerNorm>,
+    encoder: VitEncoder,
+}
+
+/// Resolves an HF hidden-state index (negative counts from the end) for an encoder of
+/// `num_layers` layers, where `hidden_states` has `num_layers + 1` entries.
+pub fn feature_layer_index(layer: i64, num_layers: usize) -> Option<usize> {
+    let len = num_layers as i64 + 1;
+    let index = if layer < 0 { len + layer } else { layer };
+    (0..len).contains(&index).then_some(index as usize)
+}
+
+impl VisionTower {
+    /// Loads a tower from `{prefix}.embeddings`, `{prefix}.encoder` … (e.g. prefix
+    /// `vision_tower.vision_model`), keeping only the layers that reach `deepest_state`.
+    pub fn load(
+        w: &mut WeightLoader,
+        prefix: &str,
+        config: &VisionConfig,
+        deepest_state: usize,
+    ) -> Self {
+        match config {
+            VisionConfig::Clip(c) => Self::load_clip(w, prefix, c, deepest_state),
+            VisionConfig::Siglip(c) => Self::load_siglip(w, prefix, c, deepest_state),
+        }
+    }
+
+    fn load_clip(w: &mut WeightLoader, prefix: &str, c: &ClipVisionConfig, deepest: usize) -> Self {
+        let d = c.hidden_size;
+        let positions = (c.image_size / c.patch_size).pow(2) + 1;
+        let spec = VitSpec {
+            hidden_size: d,
+            intermediate_size: c.intermediate_size,
+            num_heads: c.num_attention_heads,
+            activation: c.hidden_act,
+            layer_norm_eps: c.layer_norm_eps,
+        };
+        let emb = format!("{prefix}.embeddings");
+        let tower = Self {
+            patch_embedding: PatchEmbedding::load(
+                w,
+                &format!("{emb}.patch_embedding"),
+                d,
+                c.num_channels,
+                c.patch_size,
+                false,
+            ),
+            class_embedding: Some(w.tensor(&format!("{emb}.class_embedding"), [d])),
+            position_embedding: w
+                .tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            pre_layrnorm: Some(layer_norm(
+                w,
+                &format!("{prefix}.pre_layrnorm"),
+                d,
+                c.layer_norm_eps,
+            )),
+            encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, deepest),
+        };
+        Self::ignore_unused(w, prefix, deepest);
+        tower
+    }
+
+    fn load_siglip(
+        w: &mut WeightLoader,
+        prefix: &str,
+        c: &SiglipVisionConfig,
+        deepest: usize,
+    ) -> Self {
+        let d = c.hidden_size;
+        let positions = (c.image_size / c.patch_size).pow(2);
+        let spec = VitSpec {
+            hidden_size: d,
+            intermediate_size: c.intermediate_size,
+            num_heads: c.num_attention_heads,
+            activation: c.hidden_act,
+            layer_norm_eps: c.layer_norm_eps,
+        };
+        let emb = format!("{prefix}.embeddings");
+        let tower = Self {
+            patch_embedding: PatchEmbedding::load(
+                w,
+                &format!("{emb}.patch_embedding"),
+                d,
+                c.num_channels,
+                c.patch_size,
+                true,
+            ),
+            class_embedding: None,
+            position_embedding: w
+                .tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            pre_layrnorm: None,
+            encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, deepest),
+        };
+        Self::ignore_unused(w, prefix, deepest);
+        w.ignore_prefix(format!("{prefix}.head."));
+        tower
+    }
+
+    /// Layers past the deepest state read, and the post-layernorm, are never run.
+    fn ignore_unused(w: &mut WeightLoader, prefix: &str, deepest: usize) {
+        w.ignore_prefix(format!("{prefix}.post_layernorm."));
+        // Layer indices >= deepest: ignore by exact layer prefix (".layers.1." must not match 10).
+        for i in deepest..deepest + 1024 {
+            let p = format!("{prefix}.encoder.layers.{i}.");
+            if !w.has_prefix(&p) {
+                break;
+            }
+            w.ignore_prefix(p);
+        }
+    }
+
+    /// Runs the tower.
+    ///
+    /// # Shapes
+    /// - pixels: `[images, channels, height, width]`
+    /// - returns hidden states `[images, tokens, hidden]`, `states[0]` being the embeddings
+    ///   (after CLIP's pre-layernorm), as HF's `output_hidden_states` gives them.
+    pub fn hidden_states(&self, pixels: Tensor<4>) -> Vec<Tensor<3>> {
+        let _span = tracing::debug_span!("vision").entered();
+        let patches = self.patch_embedding.forward(pixels);
+        let [n, _, d] = patches.dims();
+        let x = match &self.class_embedding {
+            Some(cls) => {
+                let cls = cls.clone().reshape([1, 1, d]).expand([n, 1, d]);
+                Tensor::cat(vec![cls, patches], 1)
+            }
+            None => patches,
+        };
+        let x = x + self.position_embedding.clone().unsqueeze::<3>();
+        let x = match &self.pre_layrnorm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        self.encoder.hidden_states(x)
+    }
+
+    /// Whether the tower prepends a class token to the patch tokens.
+    pub fn has_class_token(&self) -> bool {
+        self.class_embedding.is_some()
+    }
+}

@@ -1,0 +1,159 @@
+//! Parity with HF transformers on the tiny fixture checkpoints: every stage of every case, on
+//! the CPU (flex) and on wgpu (lavapipe on CI).
+
+use burn::prelude::*;
+use image::RgbImage;
+use iris_models::generate::{CancelToken, Sampling};
+use iris_models::preprocess::load_image;
+use iris_models::processor::{MultiImage, Prepared};
+use iris_models::session::{Request, Session};
+
+use crate::fixtures::{self, Case, RefTensor, assert_close};
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.try_into_data()
+        .expect("device read-back")
+        .to_vec::<f32>()
+        .unwrap()
+}
+
+fn images(case: &Case) -> Vec<RgbImage> {
+    case.images
+        .iter()
+        .map(|name| load_image(&fixtures::image_path(name)).unwrap())
+        .collect()
+}
+
+fn mode(case: &Case) -> MultiImage {
+    if case.images_nested {
+        MultiImage::Batched
+    } else {
+        MultiImage::Independent
+    }
+}
+
+/// The reference pixel values of the tiles each image actually uses (HF pads the tile axis).
+fn reference_tiles(r: &RefTensor, prepared: &Prepared) -> Vec<f32> {
+    let per_tile: usize = r.shape[r.shape.len() - 3..].iter().product();
+    let stride = if r.shape.len() == 5 {
+        r.shape[1] * per_tile
+    } else {
+        per_tile
+    };
+    let mut out = Vec::new();
+    for (i, img) in prepared.images.iter().enumerate() {
+        let used = img.tiles.len() * per_tile;
+        out.extend_from_slice(&r.values[i * stride..i * stride + used]);
+    }
+    out
+}
+
+fn check_case(session: &Session, model: &str, case: &Case) {
+    let what = |stage: &str| {
+        format!(
+            "{model}/{}: {stage} on {}",
+            case.name,
+            session.device_label()
+        )
+    };
+    let reference = fixtures::reference(model, &case.name);
+    let imgs = images(case);
+    let prepared = session
+        .processor()
+        .prepare_with(&imgs, &case.prompt, mode(case))
+        .unwrap();
+    assert_eq!(
+        prepared.rendered_prompt,
+        case.rendered_prompt,
+        "{}",
+        what("rendered prompt")
+    );
+    assert_eq!(prepared.input_ids, case.input_ids, "{}", what("input ids"));
+    assert_eq!(
+        prepared.image_tokens,
+        case.image_tokens,
+        "{}",
+        what("image tokens")
+    );
+
+    if let Some(pixels) = reference.get("pixel_values") {
+        let got: Vec<f32> = prepared
+            .images
+            .iter()
+            .flat_map(|i| i.tiles.iter().flat_map(|t| t.data.iter().copied()))
+            .collect();
+        let want = reference_tiles(pixels, &prepared);
+        let max_diff = got
+            .iter()
+            .zip(&want)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert_eq!(got.len(), want.len(), "{}", what("pixel count"));
+        // Pixels come from identical 8-bit values; only the final float ops may round apart.
+        assert!(
+            max_diff < 1e-5,
+            "{}: max diff {max_diff}",
+            what("pixel values")
+        );
+    }
+    let stage = |name: &str, f: &dyn Fn(&iris_models::processor::PreparedImage) -> Vec<f32>| {
+        if let Some(want) = reference.get(name) {
+            let got: Vec<f32> = prepared.images.iter().flat_map(|i| f(i)).collect();
+            assert_close(&what(name), &got, &want.values);
+        }
+    };
+    stage("vision_features", &|i| to_vec(session.vision_features(i)));
+    stage("projector_output", &|i| to_vec(session.projector_output(i)));
+    stage("image_features", &|i| to_vec(session.image_features(i)));
+    let logits = session.prompt_logits(&prepared).unwrap();
+    assert_close(
+        &what("logits"),
+        &to_vec(logits),
+        &reference["logits"].values,
+    );
+
+    let request = Request {
+        images: imgs,
+        prompt: case.prompt.clone(),
+        max_new_tokens: case.max_new_tokens,
+        sampling: Sampling::Greedy,
+        multi_image: mode(case),
+    };
+    let mut streamed = String::new();
+    let answer = session
+        .generate(&request, &CancelToken::new(), |piece| {
+            streamed.push_str(piece)
+        })
+        .unwrap();
+    assert_eq!(answer.token_ids, case.greedy_ids, "{}", what("greedy ids"));
+    assert_eq!(answer.text, case.greedy_text, "{}", what("greedy text"));
+    assert_eq!(streamed, case.greedy_text, "{}", what("streamed text"));
+}
+
+fn check_model(model: &str, device: Device, label: &str) {
+    let session = Session::load_on(&fixtures::model_dir(model), device, label.into()).unwrap();
+    for case in fixtures::cases(model) {
+        check_case(&session, model, &case);
+    }
+}
+
+fn gpu() -> Device {
+    Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)
+}
+
+macro_rules! parity_tests {
+    ($($name:ident: $model:literal,)*) => {
+        mod cpu {
+            $(#[test] fn $name() { super::check_model($model, burn::prelude::Device::flex(), "cpu"); })*
+        }
+        mod gpu {
+            $(#[test] fn $name() { super::check_model($model, super::gpu(), "gpu"); })*
+        }
+    };
+}
+
+parity_tests! {
+    llava_tiny: "llava-tiny",
+    llava_tiny_b_sharded_bf16: "llava-tiny-b",
+    onevision_tiny: "llava-onevision-tiny",
+    onevision_tiny_b_f16: "llava-onevision-tiny-b",
+}
