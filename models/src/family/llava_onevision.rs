@@ -174,9 +174,9 @@ mod tests {
     #[test]
     fn interpolation_weights_rows_sum_to_one_and_match_torch_for_halving() {
         // torch: interpolate([0,1,2,3] -> 2, bilinear, align_corners=False) = [0.5, 2.5]
-        let w = interpolation_weights(4, 2).to_vec::<f32>().unwrap();
+        let w = interpolation_weights(4, 2).try_to_vec::<f32>().unwrap();
         assert_eq!(w, vec![0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 0.5]);
-        let w = interpolation_weights(5, 3).to_vec::<f32>().unwrap();
+        let w = interpolation_weights(5, 3).try_to_vec::<f32>().unwrap();
         for row in w.chunks(5) {
             assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         }

@@ -21,6 +21,7 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use image::error::UnsupportedErrorKind;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
 /// Largest image accepted by default, in pixels (100 megapixels).
@@ -51,9 +52,9 @@ pub enum ImageError {
         /// The decoder's message.
         message: String,
     },
-    /// The decoder rejected the data.
-    #[error("{origin}: corrupt or truncated {format} image: {message}")]
-    Corrupt {
+    /// The decoder rejected the data (corrupt, truncated, or using an unsupported feature).
+    #[error("{origin}: cannot decode {format} image: {message}")]
+    Decode {
         /// The file path, or `<memory>`.
         origin: String,
         /// The detected format.
@@ -124,17 +125,38 @@ fn decode(bytes: &[u8], origin: &str, max_pixels: u64) -> Result<RgbImage, Image
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE_ALLOC);
     reader.limits(limits);
-    let corrupt = |e: image::ImageError| ImageError::Corrupt {
+    let corrupt = |e: image::ImageError| ImageError::Decode {
         origin: origin.to_string(),
         format: format.clone(),
         message: e.to_string(),
     };
 
     let mut decoder = reader.into_decoder().map_err(|e| match e {
-        image::ImageError::Unsupported(u) => unsupported(u.to_string()),
+        image::ImageError::Unsupported(u)
+            if matches!(u.kind(), UnsupportedErrorKind::Format(_)) =>
+        {
+            unsupported(u.to_string())
+        }
         other => corrupt(other),
     })?;
     let (width, height) = decoder.dimensions();
+    check_dimensions(origin, width, height, max_pixels)?;
+    // A broken EXIF block does not stop Pillow's exif_transpose from opening the image either.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    image.apply_orientation(orientation);
+    Ok(to_rgb_like_pillow(image))
+}
+
+/// Rejects empty images and images above `max_pixels`, before any pixel is decoded.
+fn check_dimensions(
+    origin: &str,
+    width: u32,
+    height: u32,
+    max_pixels: u64,
+) -> Result<(), ImageError> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels == 0 {
         return Err(ImageError::Empty {
@@ -152,13 +174,7 @@ fn decode(bytes: &[u8], origin: &str, max_pixels: u64) -> Result<RgbImage, Image
             limit: max_pixels,
         });
     }
-    // A broken EXIF block does not stop Pillow's exif_transpose from opening the image either.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    image.apply_orientation(orientation);
-    Ok(to_rgb_like_pillow(image))
+    Ok(())
 }
 
 /// `Image.convert("RGB")` for every layout the decoders produce (see the module table).

@@ -85,7 +85,7 @@ fn rejects_unknown_and_corrupt_data() {
     let mut png = std::fs::read(testdata("rgb16.png")).unwrap();
     png.truncate(40);
     let err = decode_image(&png).unwrap_err();
-    assert!(matches!(err, ImageError::Corrupt { .. }), "{err}");
+    assert!(matches!(err, ImageError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("PNG"), "{err}");
 }
 
@@ -109,7 +109,20 @@ fn enforces_the_pixel_limit() {
 
 #[test]
 fn rejects_zero_sized_images() {
-    // A BMP header claiming 0×0 pixels.
+    // Decoders already refuse most 0×0 headers; the check still guards the others.
+    let err = check_dimensions("<memory>", 0, 7, MAX_PIXELS).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::Empty {
+                width: 0,
+                height: 7,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A BMP header claiming 0×0 pixels is an error either way, never a panic.
     let mut bmp = Vec::new();
     bmp.extend_from_slice(b"BM");
     bmp.extend_from_slice(&54u32.to_le_bytes());
@@ -123,7 +136,7 @@ fn rejects_zero_sized_images() {
     bmp.extend_from_slice(&[0; 24]);
     let err = decode_image(&bmp).unwrap_err();
     assert!(
-        matches!(err, ImageError::Empty { .. } | ImageError::Corrupt { .. }),
+        matches!(err, ImageError::Empty { .. } | ImageError::Decode { .. }),
         "{err}"
     );
 }

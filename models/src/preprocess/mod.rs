@@ -2,7 +2,7 @@
 //! produce, bit for bit (transformers 4.57 PIL processors, Pillow 13 resampling).
 //!
 //! - [`image_io`]: decode files like Pillow's `load_image` (`convert("RGB")` rules).
-//! - [`resize`]: Pillow-exact 8-bit resampling.
+//! - [`mod@resize`]: Pillow-exact 8-bit resampling.
 //! - [`geometry`], [`normalize`]: HF's crop/pad integer rules and float rescale/normalise.
 //! - [`clip`]: `CLIPImageProcessor` / `LlavaImageProcessor`.
 //! - [`anyres`], [`tile_plan`], [`onevision`]: LLaVA-OneVision's AnyRes tiling, its

@@ -184,3 +184,44 @@ fn pixel_values_match_hf() {
         }
     }
 }
+
+/// The released checkpoints' settings (384 px tiles, 729 tokens, 36 default pinpoints,
+/// anyres_max_9): HF's counts for 203 awkward sizes (testdata/gen_token_counts.py).
+#[test]
+fn token_counts_match_hf_for_released_checkpoint_settings() {
+    let p = LlavaOnevisionImageProcessor::from_config(
+        &PreprocessorConfig::default(),
+        TokenSpec {
+            num_image_tokens: 729,
+            anyres_max: Some(9),
+            feature_select: FeatureSelect::Full,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.size, Resolution::new(384, 384));
+    assert_eq!(p.pinpoints.len(), 36);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/preprocess/testdata/onevision_token_counts.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for c in json["counts"].as_array().unwrap() {
+        let (w, h) = (
+            c["width"].as_u64().unwrap() as u32,
+            c["height"].as_u64().unwrap() as u32,
+        );
+        let plan = p.plan(w, h);
+        let best = &c["best_resolution_hw"];
+        assert_eq!(
+            (plan.best_resolution.height, plan.best_resolution.width),
+            (
+                best[0].as_u64().unwrap() as u32,
+                best[1].as_u64().unwrap() as u32
+            ),
+            "{w}×{h}: best resolution"
+        );
+        assert_eq!(
+            u64::from(plan.tokens.total),
+            c["image_tokens"].as_u64().unwrap(),
+            "{w}×{h}: tokens"
+        );
+    }
+}

@@ -7,8 +7,10 @@
 //! * [`Filter::Nearest`] follows `ImagingScaleAffine`: the source position of output pixel `i`
 //!   is accumulated in `f64` (`x = scale / 2; x += scale` per pixel, not `(i + 0.5) * scale`)
 //!   and truncated.
-//! * Every other filter follows `ImagingResample` (`src/libImaging/Resample.c`): a horizontal
-//!   pass, then a vertical pass, each skipped when that dimension does not change; the filter
+//! * Every other filter follows `ImagingResample` (`src/libImaging/Resample.c`): two
+//!   separable passes, horizontal first unless the height shrinks by more than twice as many
+//!   pixels as the width (Pillow 13.0.0's rule; earlier Pillows always went horizontal first),
+//!   each skipped when that dimension does not change; the filter
 //!   support is widened by the scale factor when shrinking; each output pixel's `f64`
 //!   coefficients are normalised to sum 1, then converted to fixed point with
 //!   [`PRECISION_BITS`] fractional bits (rounding half away from zero); every pass accumulates
@@ -253,31 +255,54 @@ fn clip8(acc: i64) -> u8 {
 /// Accumulator start value: one half in fixed point.
 const HALF: i64 = 1 << (PRECISION_BITS - 1);
 
-/// `ImagingResampleInner` for 8-bit RGB.
+/// `ImagingResampleInner` for 8-bit RGB (Pillow 13.0.0 pass order).
 fn resample(img: &RgbImage, width: u32, height: u32, filter: Filter) -> RgbImage {
     let (in_w, in_h) = img.dimensions();
     let need_horizontal = width != in_w;
     let need_vertical = height != in_h;
-    let mut vert = precompute_coeffs(in_h, height, filter);
+    // Pillow 13: when the height shrinks by more than twice as many pixels as the width,
+    // the vertical pass runs first (the passes round separately, so the order matters).
+    let (dh, dw) = (
+        i64::from(in_h) - i64::from(height),
+        i64::from(in_w) - i64::from(width),
+    );
+    let horizontal_first = !(dh > 0 && dh > dw * 2);
 
-    // Rows the vertical pass reads: the horizontal pass only computes those.
-    let first_row = vert.bounds[0].0;
-    let last = vert.bounds[vert.bounds.len() - 1];
-    let last_row = last.0 + last.1;
-
-    let mut data = img.as_raw().clone();
-    let mut cur_w = in_w as usize;
-    if need_horizontal {
-        let horiz = precompute_coeffs(in_w, width, filter);
-        let rows = &data[first_row * cur_w * 3..last_row * cur_w * 3];
-        data = horizontal_pass(rows, cur_w, &horiz);
-        cur_w = width as usize;
-        for b in &mut vert.bounds {
-            b.0 -= first_row;
+    let mut data;
+    if horizontal_first {
+        let mut vert = precompute_coeffs(in_h, height, filter);
+        // Rows the vertical pass reads: the horizontal pass only computes those.
+        let first_row = vert.bounds[0].0;
+        let last = vert.bounds[vert.bounds.len() - 1];
+        let last_row = last.0 + last.1;
+        let mut cur_w = in_w as usize;
+        if need_horizontal {
+            let horiz = precompute_coeffs(in_w, width, filter);
+            data = horizontal_pass(
+                &img.as_raw()[first_row * cur_w * 3..last_row * cur_w * 3],
+                cur_w,
+                &horiz,
+            );
+            cur_w = width as usize;
+            for b in &mut vert.bounds {
+                b.0 -= first_row;
+            }
+        } else {
+            data = img.as_raw().clone();
         }
-    }
-    if need_vertical {
-        data = vertical_pass(&data, cur_w, &vert);
+        if need_vertical {
+            data = vertical_pass(&data, cur_w, &vert);
+        }
+    } else {
+        let vert = precompute_coeffs(in_h, height, filter);
+        data = vertical_pass(img.as_raw(), in_w as usize, &vert);
+        if need_horizontal {
+            data = horizontal_pass(
+                &data,
+                in_w as usize,
+                &precompute_coeffs(in_w, width, filter),
+            );
+        }
     }
     RgbImage::from_raw(width, height, data).expect("passes produce width × height RGB")
 }

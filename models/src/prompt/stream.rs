@@ -276,6 +276,17 @@ mod tests {
     }
 
     #[test]
+    fn skipped_special_token_does_not_end_a_byte_run() {
+        let tok = sentencepiece_tokenizer(false);
+        // <s> (269) is skipped before decoding, so E4 and B8 AD still form one run: 中.
+        for ids in [&[0xE4, 269, 0xB8, 0xAD, 259][..], &[0, 269, 0xC3]] {
+            let (_, all) = streamed(&tok, ids);
+            assert_eq!(all, tok.decode(ids, true).unwrap(), "{ids:?}");
+        }
+        assert_eq!(streamed(&tok, &[0xE4, 269, 0xB8, 0xAD, 259]).1, "中é");
+    }
+
+    #[test]
     fn incomplete_character_is_flushed_by_finish() {
         let tok = sentencepiece_tokenizer(false);
         let (chunks, all) = streamed(&tok, &[257, 0xE4]);

@@ -427,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn llama_bos_without_token_is_a_config_error() {
+    fn llama_class_defaults_and_bos_eos_flags() {
         let dir = temp_dir("nobos");
         let model = tokenizers::models::wordlevel::WordLevel::builder()
             .vocab(
@@ -457,6 +457,15 @@ mod tests {
         .unwrap();
         let tok = TextTokenizer::from_dir(&dir).unwrap();
         assert_eq!(tok.encode("a", true).unwrap(), [0, tok.eos_id().unwrap()]);
+        // An explicit `"bos_token": null` with add_bos_token is what HF rejects too.
+        std::fs::write(
+            dir.join("tokenizer_config.json"),
+            r#"{"tokenizer_class": "LlamaTokenizerFast", "bos_token": null}"#,
+        )
+        .unwrap();
+        let err = TextTokenizer::from_dir(&dir).unwrap_err();
+        assert!(matches!(err, PromptError::TokenizerConfig { .. }), "{err}");
+        assert!(err.to_string().contains("add_bos_token"), "{err}");
     }
 
     #[test]

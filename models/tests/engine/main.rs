@@ -1,4 +1,5 @@
 //! The engine's integration tests: HF parity on fixture checkpoints and the `iris` CLI contract.
 
+mod cli;
 mod fixtures;
 mod parity;

@@ -13,7 +13,7 @@ use crate::fixtures::{self, Case, RefTensor, assert_close};
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.try_into_data()
         .expect("device read-back")
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap()
 }
 
