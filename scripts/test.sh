@@ -27,4 +27,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/iris-target}"
 # Silences the Vulkan loader's warnings where no session runtime dir exists (CI).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
-cargo test --workspace --locked
+cargo test --workspace --locked --profile ci

@@ -38,8 +38,8 @@ pub enum SessionError {
 
 /// The vision side of the loaded family.
 enum Vision {
-    Llava(Llava),
-    LlavaOnevision(LlavaOnevision),
+    Llava(Box<Llava>),
+    LlavaOnevision(Box<LlavaOnevision>),
 }
 
 /// A user's request: one turn with images then text.
@@ -109,12 +109,12 @@ impl Session {
             )));
         }
         let vision = match config {
-            ModelConfig::Llava(c) => {
-                Vision::Llava(Llava::load(&mut w, c, spec.hidden_size).map_err(model_err)?)
-            }
-            ModelConfig::LlavaOnevision(c) => Vision::LlavaOnevision(
+            ModelConfig::Llava(c) => Vision::Llava(Box::new(
+                Llava::load(&mut w, c, spec.hidden_size).map_err(model_err)?,
+            )),
+            ModelConfig::LlavaOnevision(c) => Vision::LlavaOnevision(Box::new(
                 LlavaOnevision::load(&mut w, c, spec.hidden_size).map_err(model_err)?,
-            ),
+            )),
         };
         let decoder = Decoder::load(&mut w, "language_model", &spec);
         w.finish()?;
