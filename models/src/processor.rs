@@ -260,8 +260,8 @@ impl Processor {
         }
     }
 
-    /// LLaVA-1.5: patches per view, less the CLS token under the `default` strategy... the
-    /// processor's `num_image_tokens` rule.
+    /// LLaVA-1.5's visual tokens per image (`LlavaProcessor`): one per patch, plus the CLS token
+    /// when the `full` strategy keeps it.
     fn fixed_image_tokens(&self) -> usize {
         let vision = self.config.vision_config();
         let patches = vision.patches_per_side().pow(2);

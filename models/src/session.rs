@@ -30,8 +30,15 @@ pub enum SessionError {
     Prompt(#[from] PromptError),
     #[error(transparent)]
     Generate(#[from] GenerateError),
-    #[error("{dir}: {message}")]
-    Model { dir: PathBuf, message: String },
+    #[error("{dir}: {source}")]
+    Family {
+        dir: PathBuf,
+        source: crate::family::FamilyError,
+    },
+    #[error(
+        "{dir}: rope_scaling type `{kind}` is not supported yet (only the default rotary embedding is)"
+    )]
+    UnsupportedRope { dir: PathBuf, kind: String },
     #[error("the prompt has {tokens} image tokens but the images give {features} visual tokens")]
     ImageTokenMismatch { tokens: usize, features: usize },
 }
@@ -99,14 +106,15 @@ impl Session {
         let files = WeightFiles::open(dir)?;
         let mut w = WeightLoader::new(&files, &device);
         let spec = config.text_config().spec(None);
-        let model_err = |message: String| SessionError::Model {
+        let model_err = |source| SessionError::Family {
             dir: dir.to_owned(),
-            message,
+            source,
         };
-        if let Some(kind) = &spec.rope_scaling {
-            return Err(model_err(format!(
-                "rope_scaling type `{kind}` is not supported yet"
-            )));
+        if let Some(kind) = spec.rope_scaling.as_ref().filter(|k| *k != "default") {
+            return Err(SessionError::UnsupportedRope {
+                dir: dir.to_owned(),
+                kind: kind.clone(),
+            });
         }
         let vision = match config {
             ModelConfig::Llava(c) => Vision::Llava(Box::new(

@@ -8,7 +8,7 @@ use crate::connector::MlpProjector;
 use crate::vision::VisionTower;
 use crate::weights::WeightLoader;
 
-use super::FeatureSelect;
+use super::{FamilyError, FeatureSelect};
 
 #[derive(Module, Debug)]
 pub struct Llava {
@@ -19,7 +19,11 @@ pub struct Llava {
 }
 
 impl Llava {
-    pub fn load(w: &mut WeightLoader, config: &LlavaConfig, d_text: usize) -> Result<Self, String> {
+    pub fn load(
+        w: &mut WeightLoader,
+        config: &LlavaConfig,
+        d_text: usize,
+    ) -> Result<Self, FamilyError> {
         let select = FeatureSelect::new(
             &config.vision_feature_layer,
             config.vision_feature_select_strategy,

@@ -11,7 +11,7 @@ use crate::connector::MlpProjector;
 use crate::vision::VisionTower;
 use crate::weights::WeightLoader;
 
-use super::FeatureSelect;
+use super::{FamilyError, FeatureSelect};
 
 #[derive(Module, Debug)]
 pub struct LlavaOnevision {
@@ -45,7 +45,7 @@ impl LlavaOnevision {
         w: &mut WeightLoader,
         config: &LlavaOnevisionConfig,
         d_text: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FamilyError> {
         let select = FeatureSelect::new(
             &config.vision_feature_layer,
             config.vision_feature_select_strategy,

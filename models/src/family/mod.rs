@@ -11,6 +11,15 @@ use burn::prelude::*;
 use crate::config::{FeatureLayer, SelectStrategy, VisionConfig};
 use crate::vision::feature_layer_index;
 
+/// A family's config that cannot be built as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FamilyError {
+    #[error("vision_feature_layer {layer} is outside a vision tower of {layers} layers")]
+    FeatureLayerOutOfRange { layer: i64, layers: usize },
+    #[error("vision_feature_layer is an empty list")]
+    NoFeatureLayer,
+}
+
 /// Which vision hidden states a connector reads and whether the CLS token is dropped
 /// (`vision_feature_layer`, `vision_feature_select_strategy`).
 #[derive(Debug, Clone)]
@@ -25,19 +34,20 @@ impl FeatureSelect {
         layer: &FeatureLayer,
         strategy: SelectStrategy,
         vision: &VisionConfig,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FamilyError> {
         let n = vision.num_hidden_layers();
         let layers = layer
             .layers()
             .into_iter()
             .map(|l| {
-                feature_layer_index(l, n).ok_or_else(|| {
-                    format!("vision_feature_layer {l} is outside a tower of {n} layers")
+                feature_layer_index(l, n).ok_or(FamilyError::FeatureLayerOutOfRange {
+                    layer: l,
+                    layers: n,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if layers.is_empty() {
-            return Err("vision_feature_layer is an empty list".into());
+            return Err(FamilyError::NoFeatureLayer);
         }
         Ok(Self { layers, strategy })
     }
