@@ -5,8 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::prelude::*;
-use burn::tensor::DeviceKind;
 use burn::tensor::wgpu::wgpu;
+use burn::tensor::{DType, DeviceKind};
 
 /// The user's device choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -38,6 +38,47 @@ impl fmt::Display for DeviceChoice {
             Self::Auto => "auto",
             Self::Gpu => "gpu",
             Self::Cpu => "cpu",
+        })
+    }
+}
+
+/// The float type weights and activations are computed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32 everywhere: the precision HF parity is defined in.
+    #[default]
+    F32,
+    /// f16 weights and activations, on devices that support it (GPUs with shader-f16, and
+    /// burn's flex CPU backend); burn's norms accumulate in f32.
+    F16,
+}
+
+impl Precision {
+    pub fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F16 => DType::F16,
+        }
+    }
+}
+
+impl FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            other => Err(format!("unknown dtype `{other}` (expected f32 or f16)")),
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
         })
     }
 }

@@ -74,7 +74,10 @@ pub fn attention(
     let head_dim = q.dims()[3];
     let scores = q.matmul(k.swap_dims(2, 3)) * (head_dim as f64).powf(-0.5);
     let scores = match mask {
-        Some(mask) => scores + mask.unsqueeze::<4>(),
+        Some(mask) => {
+            let dtype = scores.dtype();
+            scores + mask.cast(dtype).unsqueeze::<4>()
+        }
         None => scores,
     };
     let probs = activation::softmax(scores, 3);

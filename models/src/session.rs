@@ -11,7 +11,7 @@ use burn::tensor::TensorData;
 use image::RgbImage;
 
 use crate::config::ModelConfig;
-use crate::device::{DeviceChoice, resolve};
+use crate::device::{DeviceChoice, Precision, resolve};
 use crate::family::{Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
 use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
@@ -34,6 +34,11 @@ pub enum SessionError {
     Family {
         dir: PathBuf,
         source: crate::family::FamilyError,
+    },
+    #[error("{device} cannot compute in {precision}; use --dtype f32")]
+    UnsupportedPrecision {
+        precision: Precision,
+        device: String,
     },
     #[error(
         "{dir}: rope_scaling type `{kind}` is not supported yet (only the default rotary embedding is)"
@@ -85,26 +90,47 @@ pub struct Session {
     processor: Processor,
     device: Device,
     device_label: String,
+    precision: Precision,
     vision: Vision,
     decoder: Decoder,
     load_ms: f64,
 }
 
 impl Session {
-    /// Loads a checkpoint folder onto the chosen device.
-    pub fn load(dir: &Path, choice: DeviceChoice) -> Result<Self, SessionError> {
+    /// Loads a checkpoint folder onto the chosen device, in the chosen precision.
+    pub fn load(
+        dir: &Path,
+        choice: DeviceChoice,
+        precision: Precision,
+    ) -> Result<Self, SessionError> {
         let (device, device_label) = resolve(choice);
-        Self::load_on(dir, device, device_label)
+        Self::load_with(dir, device, device_label, precision)
     }
 
-    /// Loads a checkpoint folder onto a given device.
+    /// Loads a checkpoint folder onto a given device in f32.
     pub fn load_on(dir: &Path, device: Device, device_label: String) -> Result<Self, SessionError> {
+        Self::load_with(dir, device, device_label, Precision::F32)
+    }
+
+    /// Loads a checkpoint folder onto a given device in a given precision.
+    pub fn load_with(
+        dir: &Path,
+        device: Device,
+        device_label: String,
+        precision: Precision,
+    ) -> Result<Self, SessionError> {
+        if !device.supports_dtype(precision.dtype()) {
+            return Err(SessionError::UnsupportedPrecision {
+                precision,
+                device: device_label,
+            });
+        }
         let start = Instant::now();
         let _span = tracing::info_span!("load", dir = %dir.display()).entered();
         let processor = Processor::from_dir(dir)?;
         let config = processor.config();
         let files = WeightFiles::open(dir)?;
-        let mut w = WeightLoader::new(&files, &device);
+        let mut w = WeightLoader::new(&files, &device, precision.dtype());
         let spec = config.text_config().spec(None);
         let model_err = |source| SessionError::Family {
             dir: dir.to_owned(),
@@ -130,6 +156,7 @@ impl Session {
             processor,
             device,
             device_label,
+            precision,
             vision,
             decoder,
             load_ms: start.elapsed().as_secs_f64() * 1e3,
@@ -151,6 +178,9 @@ impl Session {
     pub fn decoder(&self) -> &Decoder {
         &self.decoder
     }
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
     pub fn load_ms(&self) -> f64 {
         self.load_ms
     }
@@ -167,10 +197,14 @@ impl Session {
             .iter()
             .flat_map(|t| t.data.iter().copied())
             .collect();
-        Tensor::from_data(
+        let pixels = Tensor::from_data(
             TensorData::new(data, [image.tiles.len(), c, h, w]),
             &self.device,
-        )
+        );
+        match self.precision {
+            Precision::F32 => pixels,
+            p => pixels.cast(p.dtype()),
+        }
     }
 
     /// Vision features before the connector, for one image.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use burn::tensor::TensorData;
+use burn::tensor::{DType, TensorData};
 use memmap2::Mmap;
 use safetensors::{Dtype, SafeTensors, tensor::Metadata};
 
@@ -208,16 +208,19 @@ impl Shard {
 pub struct WeightLoader<'a> {
     files: &'a WeightFiles,
     device: Device,
+    dtype: DType,
     used: BTreeSet<String>,
     ignored_prefixes: Vec<String>,
     problems: Vec<String>,
 }
 
 impl<'a> WeightLoader<'a> {
-    pub fn new(files: &'a WeightFiles, device: &Device) -> Self {
+    /// A loader that puts every tensor on `device` as `dtype` (converted from the file's dtype).
+    pub fn new(files: &'a WeightFiles, device: &Device, dtype: DType) -> Self {
         Self {
             files,
             device: device.clone(),
+            dtype,
             used: BTreeSet::new(),
             ignored_prefixes: Vec::new(),
             problems: Vec::new(),
@@ -245,12 +248,17 @@ impl<'a> WeightLoader<'a> {
     /// The tensor `name`, which must have exactly `shape`. On a problem, records it and returns
     /// zeros so that loading can go on and report everything; [`finish`](Self::finish) fails.
     pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
-        match self.read(name, &shape) {
+        let tensor = match self.read(name, &shape) {
             Ok(values) => Tensor::from_data(TensorData::new(values, shape), &self.device),
             Err(problem) => {
                 self.problems.push(format!("  {name}: {problem}"));
                 Tensor::zeros(shape, &self.device)
             }
+        };
+        if self.dtype == DType::F32 {
+            tensor
+        } else {
+            tensor.cast(self.dtype)
         }
     }
 

@@ -134,9 +134,9 @@ impl LlavaOnevision {
 /// - grid: `[rows, cols, d]` → `[out_rows, out_cols, d]`
 fn resize_bilinear(grid: Tensor<3>, out_rows: usize, out_cols: usize) -> Tensor<3> {
     let [rows, cols, _] = grid.dims();
-    let device = grid.device();
-    let wx = Tensor::<2>::from_data(interpolation_weights(cols, out_cols), &device);
-    let wy = Tensor::<2>::from_data(interpolation_weights(rows, out_rows), &device);
+    let (device, dtype) = (grid.device(), grid.dtype());
+    let wx = Tensor::<2>::from_data(interpolation_weights(cols, out_cols), &device).cast(dtype);
+    let wy = Tensor::<2>::from_data(interpolation_weights(rows, out_rows), &device).cast(dtype);
     // Along columns: [rows, out_cols, cols] x [rows, cols, d].
     let x = wx
         .unsqueeze::<3>()

@@ -72,6 +72,7 @@ fn last_logits(decoder: &Decoder, hidden: Tensor<3>) -> Result<Vec<f32>, Generat
     let len = hidden.dims()[1];
     let logits = decoder.logits(hidden.narrow(1, len - 1, 1));
     logits
+        .cast(burn::tensor::DType::F32)
         .try_into_data()
         .map_err(|e| GenerateError::Device(format!("{e:?}")))?
         .try_to_vec::<f32>()

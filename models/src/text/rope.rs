@@ -54,5 +54,7 @@ pub fn apply_rotary(x: Tensor<4>, cos: &Tensor<2>, sin: &Tensor<2>) -> Tensor<4>
     let x1 = x.clone().narrow(3, 0, d / 2);
     let x2 = x.clone().narrow(3, d / 2, d / 2);
     let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
-    x * cos.clone().unsqueeze::<4>() + rotated * sin.clone().unsqueeze::<4>()
+    let dtype = x.dtype();
+    x * cos.clone().cast(dtype).unsqueeze::<4>()
+        + rotated * sin.clone().cast(dtype).unsqueeze::<4>()
 }

@@ -3,6 +3,7 @@
 
 use burn::prelude::*;
 use image::RgbImage;
+use iris_models::device::Precision;
 use iris_models::generate::{CancelToken, Sampling};
 use iris_models::preprocess::load_image;
 use iris_models::processor::{MultiImage, Prepared};
@@ -11,7 +12,8 @@ use iris_models::session::{Request, Session};
 use crate::fixtures::{self, Case, RefTensor, assert_close};
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.try_into_data()
+    t.cast(burn::tensor::DType::F32)
+        .try_into_data()
         .expect("device read-back")
         .try_to_vec::<f32>()
         .unwrap()
@@ -134,6 +136,52 @@ fn check_model(model: &str, device: Device, label: &str) {
     for case in fixtures::cases(model) {
         check_case(&session, model, &case);
     }
+}
+
+/// f16 weights and activations against HF's f32 references: prompt logits within the f16
+/// bound. f16's unit roundoff is 2^-11 ≈ 4.9e-4, and the fixtures' random weights (std 0.5)
+/// give large activations through which it compounds: measured 1.2e-2 to 4.9e-2 of the logits'
+/// scale (2026-11-27), so the bound is 1e-1 — a missing cast or a wrong op gives errors of
+/// order 1. Greedy tokens are not required to match: the fixtures' smallest top-2 logit gaps
+/// (~0.02) are below f16's error. A tight f16 check needs HF f16 references (the speed work).
+fn check_model_f16(model: &str) {
+    let dir = fixtures::model_dir(model);
+    let session = Session::load_with(&dir, Device::flex(), "cpu".into(), Precision::F16).unwrap();
+    for case in fixtures::cases(model) {
+        let imgs = images(&case);
+        let prepared = session
+            .processor()
+            .prepare_with(&imgs, &case.prompt, mode(&case))
+            .unwrap();
+        let logits = session.prompt_logits(&prepared).unwrap();
+        assert_eq!(
+            logits.dtype(),
+            burn::tensor::DType::F16,
+            "{model}: not computing in f16"
+        );
+        let err = fixtures::relative_error(
+            &to_vec(logits),
+            &fixtures::reference(model, &case.name)["logits"].values,
+        );
+        eprintln!("{model}/{}: f16 logits relative error {err:e}", case.name);
+        assert!(
+            err < F16_REL_TOL,
+            "{model}/{}: f16 logits relative error {err:e}",
+            case.name
+        );
+    }
+}
+
+const F16_REL_TOL: f32 = 1e-1;
+
+#[test]
+fn f16_llava_tiny() {
+    check_model_f16("llava-tiny");
+}
+
+#[test]
+fn f16_onevision_tiny() {
+    check_model_f16("llava-onevision-tiny");
 }
 
 fn gpu() -> Device {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use image::RgbImage;
-use iris_models::device::{DeviceChoice, adapters};
+use iris_models::device::{DeviceChoice, Precision, adapters};
 use iris_models::generate::{CancelToken, Sampling};
 use iris_models::preprocess::load_image;
 use iris_models::session::{Request, Session};
@@ -52,6 +52,9 @@ struct ModelArgs {
     /// Where to run: auto (a hardware GPU if there is one), gpu or cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+    /// Weights and activations in f32 (exact HF parity) or f16 (GPUs with shader-f16).
+    #[arg(long, default_value = "f32")]
+    dtype: Precision,
 }
 
 #[derive(Args)]
@@ -131,7 +134,7 @@ pub(crate) fn load_images(paths: &[PathBuf]) -> Result<Vec<RgbImage>> {
 }
 
 pub(crate) fn load_session(args: &ModelArgs) -> Result<Session> {
-    Session::load(&args.model, args.device)
+    Session::load(&args.model, args.device, args.dtype)
         .with_context(|| format!("cannot load the model in {}", args.model.display()))
 }
 
