@@ -10,7 +10,7 @@ use crate::config::{ConfigError, GenerationConfig, ModelConfig, SelectStrategy};
 use crate::family::PackLayout;
 use crate::preprocess::{
     ClipImageProcessor, FeatureSelect, LlavaOnevisionImageProcessor, PixelValues,
-    PreprocessorConfig, ProcessorConfig, TilePlan, TokenSpec, UnpadAxis,
+    PreprocessorConfig, ProcessorConfig, SizeParam, TilePlan, TokenSpec, UnpadAxis,
 };
 use crate::prompt::{
     ChatMessage, ChatTemplate, ContentPart, PromptError, Role, TextTokenizer,
@@ -78,8 +78,11 @@ pub struct Processor {
     config: ModelConfig,
     generation: GenerationConfig,
     tokenizer: TextTokenizer,
-    template: ChatTemplate,
+    /// `None` for checkpoints without a chat template (BLIP-2): the prompt is used as-is.
+    template: Option<ChatTemplate>,
     images: ImageProcessor,
+    /// BLIP-2: `num_query_tokens` of `processor_config.json`, which wins over config.json's.
+    num_query_tokens: Option<usize>,
 }
 
 /// Errors building a processor or preparing a prompt.
@@ -91,6 +94,10 @@ pub enum ProcessorError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Prompt(#[from] PromptError),
+    #[error(
+        "the checkpoint names no image token (`image_token_index` in config.json or `<image>` in the tokenizer)"
+    )]
+    NoImageToken,
     #[error("{path}: {source}")]
     Preprocess {
         path: PathBuf,
@@ -104,6 +111,25 @@ pub enum ImageProcessor {
     Clip(ClipImageProcessor),
     /// LLaVA-OneVision: AnyRes tiles plus a base view.
     Onevision(LlavaOnevisionImageProcessor),
+}
+
+/// `BlipImageProcessor`: resize to exactly `size` (default 384 × 384, bicubic), rescale and
+/// normalise with the OpenAI CLIP statistics; no crop.
+fn blip_image_processor(
+    pre: &PreprocessorConfig,
+) -> Result<ClipImageProcessor, crate::preprocess::ConfigError> {
+    let resize = if pre.do_resize.unwrap_or(true) {
+        let size = pre.size.clone().unwrap_or(SizeParam::Int(384));
+        Some((size.to_spec("size", true)?, pre.filter()?))
+    } else {
+        None
+    };
+    Ok(ClipImageProcessor {
+        resize,
+        center_crop: None,
+        pad_to_square: None,
+        normalization: pre.normalization()?,
+    })
 }
 
 impl ImageProcessor {
@@ -120,6 +146,9 @@ impl ImageProcessor {
             ModelConfig::Llava(_) => Ok(Self::Clip(
                 ClipImageProcessor::from_config(&pre).map_err(err(&path))?,
             )),
+            ModelConfig::Blip2(_) => {
+                Ok(Self::Clip(blip_image_processor(&pre).map_err(err(&path))?))
+            }
             ModelConfig::LlavaOnevision(c) => {
                 let proc_path = dir.join("processor_config.json");
                 let tokens = if proc_path.exists() {
@@ -154,8 +183,12 @@ impl Processor {
             dir: dir.to_owned(),
             generation: GenerationConfig::from_dir(dir)?,
             tokenizer: TextTokenizer::from_dir(dir)?,
-            template: ChatTemplate::from_checkpoint(dir)?,
+            template: match config {
+                ModelConfig::Blip2(_) => ChatTemplate::from_checkpoint(dir).ok(),
+                _ => Some(ChatTemplate::from_checkpoint(dir)?),
+            },
             images: ImageProcessor::from_dir(dir, &config)?,
+            num_query_tokens: read_num_query_tokens(dir)?,
             config,
         })
     }
@@ -171,6 +204,13 @@ impl Processor {
     }
     pub fn tokenizer(&self) -> &TextTokenizer {
         &self.tokenizer
+    }
+
+    /// The image placeholder token id: the config's, else the tokenizer's `<image>`.
+    pub fn image_token_id(&self) -> Option<u32> {
+        self.config
+            .image_token_id()
+            .or_else(|| self.tokenizer.token_id("<image>"))
     }
 
     /// The end-of-sequence ids: generation_config.json's, else the tokenizer's.
@@ -198,19 +238,34 @@ impl Processor {
             .iter()
             .map(|img| self.prepare_image(img, multi))
             .collect();
-        let mut content: Vec<ContentPart> = images.iter().map(|_| ContentPart::Image).collect();
-        content.push(ContentPart::Text(prompt.to_owned()));
-        let messages = [ChatMessage {
-            role: Role::User,
-            content,
-        }];
-        let rendered = self
-            .template
-            .render(&messages, true, self.tokenizer.special_tokens())?;
         let counts: Vec<usize> = images.iter().map(|i| i.tokens).collect();
-        let image_token = self.image_token_str();
-        let expanded = expand_image_placeholders(&rendered, &image_token, &counts)?;
-        let input_ids = self.tokenizer.encode_prompt(&expanded)?;
+        let (rendered, input_ids) = match &self.template {
+            Some(template) => {
+                let mut content: Vec<ContentPart> =
+                    images.iter().map(|_| ContentPart::Image).collect();
+                content.push(ContentPart::Text(prompt.to_owned()));
+                let messages = [ChatMessage {
+                    role: Role::User,
+                    content,
+                }];
+                let rendered = template.render(&messages, true, self.tokenizer.special_tokens())?;
+                let expanded =
+                    expand_image_placeholders(&rendered, &self.image_token_str(), &counts)?;
+                let ids = self.tokenizer.encode_prompt(&expanded)?;
+                (rendered, ids)
+            }
+            None => {
+                // BLIP-2's processor: the prompt as-is, with every image's query tokens in
+                // front of it (before the BOS token).
+                let image_id = self.image_token_id().ok_or(ProcessorError::NoImageToken)?;
+                let mut ids: Vec<u32> = counts
+                    .iter()
+                    .flat_map(|&n| std::iter::repeat_n(image_id, n))
+                    .collect();
+                ids.extend(self.tokenizer.encode(prompt, true)?);
+                (prompt.to_owned(), ids)
+            }
+        };
         Ok(Prepared {
             rendered_prompt: rendered,
             input_ids,
@@ -221,7 +276,7 @@ impl Processor {
 
     fn image_token_str(&self) -> String {
         self.tokenizer
-            .id_to_token(self.config.image_token_id())
+            .id_to_token(self.image_token_id().unwrap_or(u32::MAX))
             .unwrap_or_else(|| "<image>".to_owned())
     }
 
@@ -271,6 +326,7 @@ impl Processor {
                 SelectStrategy::Full => patches + 1,
             },
             ModelConfig::LlavaOnevision(_) => patches,
+            ModelConfig::Blip2(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
         }
     }
 
@@ -298,6 +354,17 @@ impl Processor {
             prompt_tokens: prepared.input_ids.len(),
         })
     }
+}
+
+/// `num_query_tokens` from `processor_config.json`, when the file has it.
+fn read_num_query_tokens(dir: &Path) -> Result<Option<usize>, ProcessorError> {
+    let path = dir.join("processor_config.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let config = ProcessorConfig::from_file(&path)
+        .map_err(|source| ProcessorError::Preprocess { path, source })?;
+    Ok(config.num_query_tokens.map(|n| n as usize))
 }
 
 /// How the model packs the tile features of a tiling plan (the same numbers the processor

@@ -10,13 +10,13 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use image::RgbImage;
 
-use crate::config::ModelConfig;
+use crate::config::{Blip2TextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
-use crate::family::{Llava, LlavaOnevision, PackLayout};
+use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
 use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
 use crate::prompt::{PromptError, StreamDecoder};
-use crate::text::Decoder;
+use crate::text::{CausalLm, Decoder, OptDecoder};
 use crate::weights::{WeightFiles, WeightLoader, WeightsError};
 
 /// Everything that can go wrong between a checkpoint folder and an answer.
@@ -52,6 +52,50 @@ pub enum SessionError {
 enum Vision {
     Llava(Box<Llava>),
     LlavaOnevision(Box<LlavaOnevision>),
+    Blip2(Box<Blip2>),
+}
+
+/// Builds the vision side and the language model a config names.
+fn load_model(
+    dir: &Path,
+    config: &ModelConfig,
+    w: &mut WeightLoader,
+) -> Result<(Vision, Box<dyn CausalLm>), SessionError> {
+    let family_err = |source| SessionError::Family {
+        dir: dir.to_owned(),
+        source,
+    };
+    let decoder_spec = |text: &crate::config::TextConfig| {
+        let spec = text.spec(None);
+        match spec.rope_scaling.as_ref().filter(|k| *k != "default") {
+            Some(kind) => Err(SessionError::UnsupportedRope {
+                dir: dir.to_owned(),
+                kind: kind.clone(),
+            }),
+            None => Ok(spec),
+        }
+    };
+    Ok(match config {
+        ModelConfig::Llava(c) => {
+            let spec = decoder_spec(&c.text_config)?;
+            let vision = Llava::load(w, c, spec.hidden_size).map_err(family_err)?;
+            let decoder = Decoder::load(w, "language_model", &spec);
+            (Vision::Llava(Box::new(vision)), Box::new(decoder))
+        }
+        ModelConfig::LlavaOnevision(c) => {
+            let spec = decoder_spec(&c.text_config)?;
+            let vision = LlavaOnevision::load(w, c, spec.hidden_size).map_err(family_err)?;
+            let decoder = Decoder::load(w, "language_model", &spec);
+            (Vision::LlavaOnevision(Box::new(vision)), Box::new(decoder))
+        }
+        ModelConfig::Blip2(c) => match &c.text_config {
+            Blip2TextConfig::Opt(opt) => {
+                let vision = Blip2::load(w, c, opt.hidden_size);
+                let decoder = OptDecoder::load(w, "language_model", opt);
+                (Vision::Blip2(Box::new(vision)), Box::new(decoder))
+            }
+        },
+    })
 }
 
 /// A user's request: one turn with images then text.
@@ -92,7 +136,7 @@ pub struct Session {
     device_label: String,
     precision: Precision,
     vision: Vision,
-    decoder: Decoder,
+    decoder: Box<dyn CausalLm>,
     load_ms: f64,
 }
 
@@ -131,26 +175,7 @@ impl Session {
         let config = processor.config();
         let files = WeightFiles::open(dir)?;
         let mut w = WeightLoader::new(&files, &device, precision.dtype());
-        let spec = config.text_config().spec(None);
-        let model_err = |source| SessionError::Family {
-            dir: dir.to_owned(),
-            source,
-        };
-        if let Some(kind) = spec.rope_scaling.as_ref().filter(|k| *k != "default") {
-            return Err(SessionError::UnsupportedRope {
-                dir: dir.to_owned(),
-                kind: kind.clone(),
-            });
-        }
-        let vision = match config {
-            ModelConfig::Llava(c) => Vision::Llava(Box::new(
-                Llava::load(&mut w, c, spec.hidden_size).map_err(model_err)?,
-            )),
-            ModelConfig::LlavaOnevision(c) => Vision::LlavaOnevision(Box::new(
-                LlavaOnevision::load(&mut w, c, spec.hidden_size).map_err(model_err)?,
-            )),
-        };
-        let decoder = Decoder::load(&mut w, "language_model", &spec);
+        let (vision, decoder) = load_model(dir, config, &mut w)?;
         w.finish()?;
         Ok(Self {
             processor,
@@ -175,8 +200,8 @@ impl Session {
     pub fn device_label(&self) -> &str {
         &self.device_label
     }
-    pub fn decoder(&self) -> &Decoder {
-        &self.decoder
+    pub fn decoder(&self) -> &dyn CausalLm {
+        self.decoder.as_ref()
     }
     pub fn precision(&self) -> Precision {
         self.precision
@@ -216,6 +241,7 @@ impl Session {
         match &self.vision {
             Vision::Llava(m) => m.vision_features(pixels),
             Vision::LlavaOnevision(m) => m.vision_features(pixels),
+            Vision::Blip2(m) => m.vision_features(pixels),
         }
     }
 
@@ -228,6 +254,7 @@ impl Session {
         match &self.vision {
             Vision::Llava(m) => m.image_features(pixels),
             Vision::LlavaOnevision(m) => m.tile_features(pixels),
+            Vision::Blip2(m) => m.image_features(pixels),
         }
     }
 
@@ -239,8 +266,23 @@ impl Session {
         let projected = self.projector_output(image);
         let [n, t, d] = projected.dims();
         match &self.vision {
-            Vision::Llava(_) => projected.reshape([n * t, d]),
+            Vision::Llava(_) | Vision::Blip2(_) => projected.reshape([n * t, d]),
             Vision::LlavaOnevision(m) => m.pack(projected, &image.layout),
+        }
+    }
+
+    /// BLIP-2's Q-Former outputs and every layer's attention for one image (`None` for
+    /// families without a Q-Former).
+    ///
+    /// # Shapes
+    /// - returns `[1, queries, d_qformer]` and the attentions of the first (only) image
+    pub fn qformer(
+        &self,
+        image: &PreparedImage,
+    ) -> Option<(Tensor<3>, crate::connector::QFormerAttentions)> {
+        match &self.vision {
+            Vision::Blip2(m) => Some(m.qformer(self.tiles_for(image))),
+            _ => None,
         }
     }
 
@@ -259,7 +301,7 @@ impl Session {
     /// - returns `[1, prompt_tokens, d_text]`
     pub fn embed_prompt(&self, prepared: &Prepared) -> Result<Tensor<3>, SessionError> {
         let _span = tracing::debug_span!("embed_prompt").entered();
-        let image_id = self.config().image_token_id();
+        let image_id = self.processor.image_token_id().unwrap_or(u32::MAX);
         let ids = &prepared.input_ids;
         let positions: Vec<usize> = (0..ids.len()).filter(|&i| ids[i] == image_id).collect();
         if positions.len() != prepared.image_tokens {
@@ -336,13 +378,17 @@ impl Session {
         };
         let mut stream = StreamDecoder::new(self.processor.tokenizer());
         let mut stream_err = None;
-        let generated: Generated = generate(&self.decoder, embeds, &config, cancel, |id| {
-            match stream.push(id) {
+        let generated: Generated = generate(
+            self.decoder.as_ref(),
+            embeds,
+            &config,
+            cancel,
+            |id| match stream.push(id) {
                 Ok(piece) if !piece.is_empty() => on_text(&piece),
                 Ok(_) => {}
                 Err(e) => stream_err = Some(e),
-            }
-        })?;
+            },
+        )?;
         if let Some(e) = stream_err {
             return Err(e.into());
         }

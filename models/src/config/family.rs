@@ -4,6 +4,8 @@
 use serde::Deserialize;
 
 use super::{Activation, TextConfig, VisionConfig};
+use crate::connector::QFormerConfig;
+use crate::text::OptConfig;
 
 /// `vision_feature_layer`: one hidden-state index (negative counts from the end) or several,
 /// whose features are concatenated along the hidden dimension.
@@ -103,4 +105,28 @@ fn anyres_max_9() -> String {
 }
 fn yes() -> bool {
     true
+}
+
+/// The language model of a BLIP-2 checkpoint, chosen by its `model_type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "model_type")]
+pub enum Blip2TextConfig {
+    #[serde(rename = "opt")]
+    Opt(OptConfig),
+}
+
+/// `Blip2Config` (transformers/models/blip_2/configuration_blip_2.py).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Blip2Config {
+    pub vision_config: VisionConfig,
+    pub qformer_config: QFormerConfig,
+    pub text_config: Blip2TextConfig,
+    #[serde(default = "num_query_tokens")]
+    pub num_query_tokens: usize,
+    #[serde(alias = "image_token_id")]
+    pub image_token_index: Option<u32>,
+}
+
+fn num_query_tokens() -> usize {
+    32
 }

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use family::{FeatureLayer, LlavaConfig, LlavaOnevisionConfig, SelectStrategy};
+pub use family::{
+    Blip2Config, Blip2TextConfig, FeatureLayer, LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
+};
 pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
-pub use vision::{ClipVisionConfig, SiglipVisionConfig, VisionConfig};
+pub use vision::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
 
 /// Activation functions by their HF names (`ACT2FN` keys).
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -29,13 +31,14 @@ pub enum Activation {
 }
 
 /// The model families Iris runs, by `config.json`'s `model_type`.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2"];
 
 /// A parsed `config.json`.
 #[derive(Debug, Clone)]
 pub enum ModelConfig {
     Llava(LlavaConfig),
     LlavaOnevision(LlavaOnevisionConfig),
+    Blip2(Blip2Config),
 }
 
 /// `generation_config.json`: the fields generation uses.
@@ -123,6 +126,7 @@ impl ModelConfig {
             "llava_onevision" => {
                 Self::LlavaOnevision(serde_json::from_value(value).map_err(parse_err)?)
             }
+            "blip-2" => Self::Blip2(serde_json::from_value(value).map_err(parse_err)?),
             _ => {
                 return Err(ConfigError::Unsupported {
                     path,
@@ -137,13 +141,7 @@ impl ModelConfig {
         match self {
             Self::Llava(_) => "llava",
             Self::LlavaOnevision(_) => "llava_onevision",
-        }
-    }
-
-    pub fn text_config(&self) -> &TextConfig {
-        match self {
-            Self::Llava(c) => &c.text_config,
-            Self::LlavaOnevision(c) => &c.text_config,
+            Self::Blip2(_) => "blip-2",
         }
     }
 
@@ -151,13 +149,16 @@ impl ModelConfig {
         match self {
             Self::Llava(c) => &c.vision_config,
             Self::LlavaOnevision(c) => &c.vision_config,
+            Self::Blip2(c) => &c.vision_config,
         }
     }
 
-    pub fn image_token_id(&self) -> u32 {
+    /// The id of the image placeholder token, when the config names one.
+    pub fn image_token_id(&self) -> Option<u32> {
         match self {
-            Self::Llava(c) => c.image_token_index,
-            Self::LlavaOnevision(c) => c.image_token_index,
+            Self::Llava(c) => Some(c.image_token_index),
+            Self::LlavaOnevision(c) => Some(c.image_token_index),
+            Self::Blip2(c) => c.image_token_index,
         }
     }
 }

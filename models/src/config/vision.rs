@@ -115,6 +115,55 @@ mod siglip {
     }
 }
 
+/// `Blip2VisionConfig` / `InstructBlipVisionConfig` (the EVA ViT of BLIP-2).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Blip2VisionConfig {
+    #[serde(default = "blip2::hidden_size")]
+    pub hidden_size: usize,
+    #[serde(default = "blip2::intermediate_size")]
+    pub intermediate_size: usize,
+    #[serde(default = "blip2::num_hidden_layers")]
+    pub num_hidden_layers: usize,
+    #[serde(default = "blip2::num_attention_heads")]
+    pub num_attention_heads: usize,
+    #[serde(default = "blip2::image_size")]
+    pub image_size: usize,
+    #[serde(default = "blip2::patch_size")]
+    pub patch_size: usize,
+    #[serde(default = "blip2::hidden_act")]
+    pub hidden_act: Activation,
+    #[serde(default = "blip2::layer_norm_eps")]
+    pub layer_norm_eps: f64,
+}
+
+mod blip2 {
+    use super::Activation;
+    pub fn hidden_size() -> usize {
+        1408
+    }
+    pub fn intermediate_size() -> usize {
+        6144
+    }
+    pub fn num_hidden_layers() -> usize {
+        39
+    }
+    pub fn num_attention_heads() -> usize {
+        16
+    }
+    pub fn image_size() -> usize {
+        224
+    }
+    pub fn patch_size() -> usize {
+        14
+    }
+    pub fn hidden_act() -> Activation {
+        Activation::Gelu
+    }
+    pub fn layer_norm_eps() -> f64 {
+        1e-6
+    }
+}
+
 /// The vision tower of a checkpoint, chosen by its `model_type`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "model_type")]
@@ -123,6 +172,8 @@ pub enum VisionConfig {
     Clip(ClipVisionConfig),
     #[serde(rename = "siglip_vision_model")]
     Siglip(SiglipVisionConfig),
+    #[serde(rename = "blip_2_vision_model", alias = "instructblip_vision_model")]
+    Blip2(Blip2VisionConfig),
 }
 
 impl VisionConfig {
@@ -131,6 +182,7 @@ impl VisionConfig {
         match self {
             Self::Clip(c) => c.image_size / c.patch_size,
             Self::Siglip(c) => c.image_size / c.patch_size,
+            Self::Blip2(c) => c.image_size / c.patch_size,
         }
     }
 
@@ -138,6 +190,7 @@ impl VisionConfig {
         match self {
             Self::Clip(c) => c.image_size,
             Self::Siglip(c) => c.image_size,
+            Self::Blip2(c) => c.image_size,
         }
     }
 
@@ -145,6 +198,7 @@ impl VisionConfig {
         match self {
             Self::Clip(c) => c.hidden_size,
             Self::Siglip(c) => c.hidden_size,
+            Self::Blip2(c) => c.hidden_size,
         }
     }
 
@@ -152,6 +206,7 @@ impl VisionConfig {
         match self {
             Self::Clip(c) => c.num_hidden_layers,
             Self::Siglip(c) => c.num_hidden_layers,
+            Self::Blip2(c) => c.num_hidden_layers,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Checkpoint families. Each file only composes parts (vision tower, connector, decoder).
 
+mod blip2;
 mod llava;
 mod llava_onevision;
 
+pub use blip2::Blip2;
 pub use llava::Llava;
 pub use llava_onevision::{LlavaOnevision, PackLayout};
 

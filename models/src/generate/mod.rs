@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 
-use crate::text::Decoder;
+use crate::text::CausalLm;
 
 /// Cancels a running generation from another thread; checked before every decode step.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +68,7 @@ pub enum GenerateError {
 }
 
 /// Reads the last position's logits back to the host.
-fn last_logits(decoder: &Decoder, hidden: Tensor<3>) -> Result<Vec<f32>, GenerateError> {
+fn last_logits(decoder: &dyn CausalLm, hidden: Tensor<3>) -> Result<Vec<f32>, GenerateError> {
     let len = hidden.dims()[1];
     let logits = decoder.logits(hidden.narrow(1, len - 1, 1));
     logits
@@ -84,14 +84,14 @@ fn last_logits(decoder: &Decoder, hidden: Tensor<3>) -> Result<Vec<f32>, Generat
 /// # Shapes
 /// - prompt: `[1, prompt_tokens, hidden]`
 pub fn generate(
-    decoder: &Decoder,
+    decoder: &dyn CausalLm,
     prompt: Tensor<3>,
     config: &GenerateConfig,
     cancel: &CancelToken,
     mut on_token: impl FnMut(u32),
 ) -> Result<Generated, GenerateError> {
     let prompt_len = prompt.dims()[1];
-    let max = decoder.spec().max_position_embeddings;
+    let max = decoder.max_positions();
     if prompt_len >= max {
         return Err(GenerateError::PromptTooLong {
             prompt: prompt_len,

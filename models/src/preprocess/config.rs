@@ -308,6 +308,9 @@ pub struct ProcessorConfig {
     /// `vision_aspect_ratio`, e.g. `anyres_max_9` (the processor's default).
     #[serde(default)]
     pub vision_aspect_ratio: Option<String>,
+    /// BLIP-2 / InstructBLIP: image tokens put in front of the prompt, one per query.
+    #[serde(default)]
+    pub num_query_tokens: Option<u32>,
 }
 
 impl ProcessorConfig {

@@ -28,7 +28,9 @@ pub use anyres::{
     select_best_resolution,
 };
 pub use clip::ClipImageProcessor;
-pub use config::{ConfigError, FeatureSelect, PreprocessorConfig, ProcessorConfig};
+pub use config::{
+    ConfigError, FeatureSelect, PreprocessorConfig, ProcessorConfig, SizeParam, SizeSpec,
+};
 pub use geometry::Padding;
 pub use image_io::{ImageError, decode_image, load_image};
 pub use normalize::{MeanStd, Normalization, PixelValues};

@@ -210,31 +210,28 @@ impl Decoder {
         &self.spec
     }
 
-    pub fn device(&self) -> Device {
+    fn device(&self) -> Device {
         self.embed_tokens.weight.val().device()
     }
+}
 
-    pub fn new_cache(&self) -> KvCache {
+impl super::CausalLm for Decoder {
+    fn new_cache(&self) -> KvCache {
         KvCache::new(self.layers.len())
     }
 
-    /// Token embeddings.
-    ///
-    /// # Shapes
-    /// - returns `[1, ids.len(), hidden]`
-    pub fn embed(&self, ids: &[u32]) -> Tensor<3> {
+    fn max_positions(&self) -> usize {
+        self.spec.max_position_embeddings
+    }
+
+    fn embed(&self, ids: &[u32]) -> Tensor<3> {
         let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
         let len = ids.len();
         let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), &self.device());
         self.embed_tokens.forward(ids)
     }
 
-    /// Runs the layers over new positions, appending them to `cache`, and returns the final
-    /// normed hidden states.
-    ///
-    /// # Shapes
-    /// - embeds: `[1, new_tokens, hidden]` → `[1, new_tokens, hidden]`
-    pub fn forward(&self, embeds: Tensor<3>, cache: &mut KvCache) -> Tensor<3> {
+    fn forward(&self, embeds: Tensor<3>, cache: &mut KvCache) -> Tensor<3> {
         let device = embeds.device();
         let new = embeds.dims()[1];
         let past = cache.len();
@@ -259,11 +256,7 @@ impl Decoder {
         self.norm.forward(x)
     }
 
-    /// Vocabulary logits of hidden states.
-    ///
-    /// # Shapes
-    /// - hidden: `[1, tokens, hidden]` → `[1, tokens, vocab]`
-    pub fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
+    fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
             Some(head) => head.forward(hidden),
             None => hidden.matmul(self.embed_tokens.weight.val().transpose().unsqueeze::<3>()),
@@ -276,7 +269,7 @@ impl Decoder {
 ///
 /// # Shapes
 /// - returns `[new, past + new]`
-fn causal_mask(past: usize, new: usize, device: &Device) -> Tensor<2> {
+pub(crate) fn causal_mask(past: usize, new: usize, device: &Device) -> Tensor<2> {
     let total = past + new;
     let values: Vec<f32> = (0..new)
         .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { -1e9 }))

@@ -1,7 +1,9 @@
-//! The pre-norm ViT encoder layer that CLIP and SigLIP share (`CLIPEncoderLayer`,
-//! `SiglipEncoderLayer`): LayerNorm → multi-head self-attention → residual, LayerNorm → MLP →
-//! residual. Only the MLP activation differs between the two.
+//! The pre-norm ViT encoder layer that CLIP, SigLIP and BLIP-2's EVA ViT share
+//! (`CLIPEncoderLayer`, `SiglipEncoderLayer`, `Blip2EncoderLayer`): LayerNorm → multi-head
+//! self-attention → residual, LayerNorm → MLP → residual. The MLP activation differs, and
+//! BLIP-2 stores the attention as one fused `qkv` matrix with a `projection` output.
 
+use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 
@@ -17,13 +19,37 @@ pub struct VitSpec {
     pub num_heads: usize,
     pub activation: Activation,
     pub layer_norm_eps: f64,
+    pub attention: AttentionLayout,
+}
+
+/// How a tower names and stores its attention projections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttentionLayout {
+    /// `q_proj`, `k_proj`, `v_proj`, `out_proj`, all with biases (CLIP, SigLIP).
+    Separate,
+    /// `qkv` (`[3 * hidden, hidden]`; bias `qkv.bias`, or `q_bias` and `v_bias` with a zero
+    /// key bias) and `projection` (BLIP-2, InstructBLIP).
+    Fused,
+}
+
+/// Separate q/k/v projections.
+#[derive(Module, Debug)]
+pub struct SeparateQkv {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+}
+
+/// The q/k/v projections in either layout.
+#[derive(Module, Debug)]
+pub enum QkvProjection {
+    Separate(SeparateQkv),
+    Fused(Linear),
 }
 
 #[derive(Module, Debug)]
 pub struct VitAttention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
+    qkv: QkvProjection,
     out_proj: Linear,
     num_heads: usize,
 }
@@ -53,16 +79,28 @@ pub struct VitEncoder {
 impl VitLayer {
     fn load(w: &mut WeightLoader, prefix: &str, spec: &VitSpec) -> Self {
         let d = spec.hidden_size;
-        let proj = |w: &mut WeightLoader, name: &str| {
-            linear(w, &format!("{prefix}.self_attn.{name}"), d, d, true)
+        let attn = format!("{prefix}.self_attn");
+        let proj =
+            |w: &mut WeightLoader, name: &str| linear(w, &format!("{attn}.{name}"), d, d, true);
+        let (qkv, out_proj) = match spec.attention {
+            AttentionLayout::Separate => (
+                QkvProjection::Separate(SeparateQkv {
+                    q_proj: proj(w, "q_proj"),
+                    k_proj: proj(w, "k_proj"),
+                    v_proj: proj(w, "v_proj"),
+                }),
+                proj(w, "out_proj"),
+            ),
+            AttentionLayout::Fused => (
+                QkvProjection::Fused(fused_qkv(w, &attn, d)),
+                proj(w, "projection"),
+            ),
         };
         Self {
             layer_norm1: layer_norm(w, &format!("{prefix}.layer_norm1"), d, spec.layer_norm_eps),
             self_attn: VitAttention {
-                q_proj: proj(w, "q_proj"),
-                k_proj: proj(w, "k_proj"),
-                v_proj: proj(w, "v_proj"),
-                out_proj: proj(w, "out_proj"),
+                qkv,
+                out_proj,
                 num_heads: spec.num_heads,
             },
             layer_norm2: layer_norm(w, &format!("{prefix}.layer_norm2"), d, spec.layer_norm_eps),
@@ -96,13 +134,50 @@ impl VitLayer {
     }
 }
 
+/// BLIP-2's fused `qkv` projection. The bias is `qkv.bias` when saved whole; original LAVIS
+/// conversions keep `q_bias` and `v_bias` with an implicit zero key bias.
+fn fused_qkv(w: &mut WeightLoader, prefix: &str, d: usize) -> Linear {
+    let weight = w
+        .tensor(&format!("{prefix}.qkv.weight"), [3 * d, d])
+        .transpose();
+    let bias = if w.contains(&format!("{prefix}.qkv.bias")) {
+        Some(w.tensor(&format!("{prefix}.qkv.bias"), [3 * d]))
+    } else if w.contains(&format!("{prefix}.q_bias")) {
+        let q = w.tensor(&format!("{prefix}.q_bias"), [d]);
+        let v = w.tensor(&format!("{prefix}.v_bias"), [d]);
+        let k = q.zeros_like();
+        Some(Tensor::cat(vec![q, k, v], 0))
+    } else {
+        None
+    };
+    Linear {
+        weight: Param::from_tensor(weight),
+        bias: bias.map(Param::from_tensor),
+    }
+}
+
 impl VitAttention {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let hidden = x.dims()[2];
         let head_dim = hidden / self.num_heads;
-        let q = split_heads(self.q_proj.forward(x.clone()), self.num_heads, head_dim);
-        let k = split_heads(self.k_proj.forward(x.clone()), self.num_heads, head_dim);
-        let v = split_heads(self.v_proj.forward(x), self.num_heads, head_dim);
+        let (q, k, v) = match &self.qkv {
+            QkvProjection::Separate(p) => (
+                p.q_proj.forward(x.clone()),
+                p.k_proj.forward(x.clone()),
+                p.v_proj.forward(x),
+            ),
+            QkvProjection::Fused(qkv) => {
+                let mixed = qkv.forward(x);
+                (
+                    mixed.clone().narrow(2, 0, hidden),
+                    mixed.clone().narrow(2, hidden, hidden),
+                    mixed.narrow(2, 2 * hidden, hidden),
+                )
+            }
+        };
+        let q = split_heads(q, self.num_heads, head_dim);
+        let k = split_heads(k, self.num_heads, head_dim);
+        let v = split_heads(v, self.num_heads, head_dim);
         let (out, _) = attention(q, k, v, None);
         self.out_proj.forward(merge_heads(out))
     }

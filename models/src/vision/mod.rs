@@ -4,5 +4,5 @@
 mod encoder;
 mod towers;
 
-pub use encoder::{VitEncoder, VitSpec};
+pub use encoder::{AttentionLayout, VitEncoder, VitSpec};
 pub use towers::{VisionTower, feature_layer_index};

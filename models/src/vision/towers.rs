@@ -6,11 +6,11 @@
 use burn::nn::LayerNorm;
 use burn::prelude::*;
 
-use crate::config::{ClipVisionConfig, SiglipVisionConfig, VisionConfig};
+use crate::config::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
 use crate::nn::layer_norm;
 use crate::weights::WeightLoader;
 
-use super::encoder::{VitEncoder, VitSpec};
+use super::encoder::{AttentionLayout, VitEncoder, VitSpec};
 
 /// Patch embedding as a matrix product: a stride = kernel convolution over non-overlapping
 /// patches equals flattening each patch (channel, row, column order) and multiplying by the
@@ -75,6 +75,9 @@ pub struct VisionTower {
     position_embedding: Tensor<2>,
     pre_layrnorm: Option<LayerNorm>,
     encoder: VitEncoder,
+    /// BLIP-2's output norm (its Q-Former reads `last_hidden_state`); CLIP's and SigLIP's are
+    /// never on the path a connector reads.
+    post_layernorm: Option<LayerNorm>,
 }
 
 /// Resolves an HF hidden-state index (negative counts from the end) for an encoder of
@@ -97,6 +100,7 @@ impl VisionTower {
         match config {
             VisionConfig::Clip(c) => Self::load_clip(w, prefix, c, deepest_state),
             VisionConfig::Siglip(c) => Self::load_siglip(w, prefix, c, deepest_state),
+            VisionConfig::Blip2(c) => Self::load_blip2(w, prefix, c),
         }
     }
 
@@ -109,6 +113,7 @@ impl VisionTower {
             num_heads: c.num_attention_heads,
             activation: c.hidden_act,
             layer_norm_eps: c.layer_norm_eps,
+            attention: AttentionLayout::Separate,
         };
         let emb = format!("{prefix}.embeddings");
         let tower = Self {
@@ -130,6 +135,7 @@ impl VisionTower {
                 c.layer_norm_eps,
             )),
             encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, deepest),
+            post_layernorm: None,
         };
         Self::ignore_unused(w, prefix, deepest);
         tower
@@ -149,6 +155,7 @@ impl VisionTower {
             num_heads: c.num_attention_heads,
             activation: c.hidden_act,
             layer_norm_eps: c.layer_norm_eps,
+            attention: AttentionLayout::Separate,
         };
         let emb = format!("{prefix}.embeddings");
         let tower = Self {
@@ -165,10 +172,67 @@ impl VisionTower {
                 .tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
             pre_layrnorm: None,
             encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, deepest),
+            post_layernorm: None,
         };
         Self::ignore_unused(w, prefix, deepest);
         w.ignore_prefix(format!("{prefix}.head."));
         tower
+    }
+
+    /// BLIP-2 / InstructBLIP's EVA ViT: class token and position table stored as parameters,
+    /// fused qkv, every layer run and the output normed.
+    fn load_blip2(w: &mut WeightLoader, prefix: &str, c: &Blip2VisionConfig) -> Self {
+        let d = c.hidden_size;
+        let positions = (c.image_size / c.patch_size).pow(2) + 1;
+        let spec = VitSpec {
+            hidden_size: d,
+            intermediate_size: c.intermediate_size,
+            num_heads: c.num_attention_heads,
+            activation: c.hidden_act,
+            layer_norm_eps: c.layer_norm_eps,
+            attention: AttentionLayout::Fused,
+        };
+        let emb = format!("{prefix}.embeddings");
+        Self {
+            patch_embedding: PatchEmbedding::load(
+                w,
+                &format!("{emb}.patch_embedding"),
+                d,
+                3,
+                c.patch_size,
+                true,
+            ),
+            class_embedding: Some(
+                w.tensor(&format!("{emb}.class_embedding"), [1, 1, d])
+                    .reshape([d]),
+            ),
+            position_embedding: w
+                .tensor(&format!("{emb}.position_embedding"), [1, positions, d])
+                .reshape([positions, d]),
+            pre_layrnorm: None,
+            encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, c.num_hidden_layers),
+            post_layernorm: Some(layer_norm(
+                w,
+                &format!("{prefix}.post_layernorm"),
+                d,
+                c.layer_norm_eps,
+            )),
+        }
+    }
+
+    /// The last hidden state after the output norm, when the tower has one.
+    ///
+    /// # Shapes
+    /// - pixels: `[images, channels, height, width]` → `[images, tokens, hidden]`
+    pub fn last_hidden_state(&self, pixels: Tensor<4>) -> Tensor<3> {
+        let last = self
+            .hidden_states(pixels)
+            .pop()
+            .expect("states is never empty");
+        match &self.post_layernorm {
+            Some(norm) => norm.forward(last),
+            None => last,
+        }
     }
 
     /// Layers past the deepest state read, and the post-layernorm, are never run.

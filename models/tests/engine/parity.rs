@@ -106,6 +106,13 @@ fn check_case(session: &Session, model: &str, case: &Case) {
     stage("vision_features", &|i| to_vec(session.vision_features(i)));
     stage("projector_output", &|i| to_vec(session.projector_output(i)));
     stage("image_features", &|i| to_vec(session.image_features(i)));
+    stage("language_projection", &|i| {
+        to_vec(session.projector_output(i))
+    });
+    stage("qformer_output", &|i| {
+        to_vec(session.qformer(i).expect("a Q-Former").0)
+    });
+    check_qformer_attention(session, &prepared, &reference, &what);
     let logits = session.prompt_logits(&prepared).unwrap();
     assert_close(
         &what("logits"),
@@ -129,6 +136,32 @@ fn check_case(session: &Session, model: &str, case: &Case) {
     assert_eq!(answer.token_ids, case.greedy_ids, "{}", what("greedy ids"));
     assert_eq!(answer.text, case.greedy_text, "{}", what("greedy text"));
     assert_eq!(streamed, case.greedy_text, "{}", what("streamed text"));
+}
+
+/// BLIP-2: every layer's Q-Former cross- and self-attention probabilities against HF's
+/// (`qformer_outputs.cross_attentions` / `.attentions`, eager attention).
+fn check_qformer_attention(
+    session: &Session,
+    prepared: &Prepared,
+    reference: &std::collections::HashMap<String, RefTensor>,
+    what: &dyn Fn(&str) -> String,
+) {
+    let Some((_, attn)) = prepared.images.first().and_then(|i| session.qformer(i)) else {
+        return;
+    };
+    assert!(
+        !attn.cross.is_empty(),
+        "{}",
+        what("no cross-attention captured")
+    );
+    for (layer, probs) in attn.cross_layers.iter().zip(attn.cross) {
+        let name = format!("cross_attention_{layer}");
+        assert_close(&what(&name), &to_vec(probs), &reference[&name].values);
+    }
+    for (layer, probs) in attn.self_attention.into_iter().enumerate() {
+        let name = format!("self_attention_{layer}");
+        assert_close(&what(&name), &to_vec(probs), &reference[&name].values);
+    }
 }
 
 fn check_model(model: &str, device: Device, label: &str) {
@@ -204,4 +237,5 @@ parity_tests! {
     llava_tiny_b_sharded_bf16: "llava-tiny-b",
     onevision_tiny: "llava-onevision-tiny",
     onevision_tiny_b_f16: "llava-onevision-tiny-b",
+    blip2_opt_tiny: "blip2-opt-tiny",
 }
