@@ -16,5 +16,6 @@ pub mod processor;
 pub mod prompt;
 pub mod session;
 pub mod text;
+pub mod trace;
 pub mod vision;
 pub mod weights;

@@ -17,6 +17,7 @@ use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sam
 use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
 use crate::prompt::{PromptError, StreamDecoder};
 use crate::text::{CausalLm, Decoder, OptDecoder};
+use crate::trace::QFormerAttentionMap;
 use crate::weights::{WeightFiles, WeightLoader, WeightsError};
 
 /// Everything that can go wrong between a checkpoint folder and an answer.
@@ -26,6 +27,10 @@ pub enum SessionError {
     Processor(#[from] ProcessorError),
     #[error(transparent)]
     Weights(#[from] WeightsError),
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
+    #[error("a {model_type} checkpoint has no Q-Former; attention maps of this kind need BLIP-2")]
+    NoQFormer { model_type: &'static str },
     #[error(transparent)]
     Prompt(#[from] PromptError),
     #[error(transparent)]
@@ -284,6 +289,19 @@ impl Session {
             Vision::Blip2(m) => Some(m.qformer(self.tiles_for(image))),
             _ => None,
         }
+    }
+
+    /// What each Q-Former query reads from one image, as a plain value (BLIP-2 only). The prompt
+    /// does not change BLIP-2's queries; it is accepted for the instruction-aware families.
+    pub fn qformer_attention(&self, image: &RgbImage) -> Result<QFormerAttentionMap, SessionError> {
+        let prepared = self.processor.prepare(std::slice::from_ref(image), "")?;
+        let (_, attn) = self
+            .qformer(&prepared.images[0])
+            .ok_or(SessionError::NoQFormer {
+                model_type: self.config().model_type(),
+            })?;
+        let side = self.config().vision_config().patches_per_side();
+        Ok(QFormerAttentionMap::from_capture(attn, [side, side])?)
     }
 
     /// Only the tiles the model reads: multi-image OneVision prompts use the base view alone.

@@ -233,3 +233,51 @@ fn unsupported_model_type_lists_the_supported_ones() {
     ]);
     assert_fails_with(&out, &["mamba", "llava", "llava_onevision"]);
 }
+
+#[test]
+fn attention_json_equals_hf_cross_attentions_and_pngs_are_written() {
+    let case = fixtures::cases("blip2-opt-tiny")
+        .into_iter()
+        .find(|c| c.name == "wide")
+        .unwrap();
+    let reference = fixtures::reference("blip2-opt-tiny", &case.name);
+    let model = fixtures::model_dir("blip2-opt-tiny");
+    let image = fixtures::image_path(&case.images[0]);
+    let out_dir = std::env::temp_dir().join(format!("iris-attention-{}", std::process::id()));
+    let out = iris(&[
+        "attention",
+        "--model",
+        model.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--json",
+        "--png",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kind"], "qformer");
+    assert_eq!(json["grid"], serde_json::json!([4, 4]));
+    assert_eq!(json["cls_token"], true);
+    let layers = json["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for layer in layers {
+        let l = layer["layer"].as_u64().unwrap();
+        let got: Vec<f32> = serde_json::from_value::<Vec<Vec<Vec<f32>>>>(layer["probs"].clone())
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        fixtures::assert_close(
+            &format!("cross_attention_{l}"),
+            &got,
+            &reference[&format!("cross_attention_{l}")].values,
+        );
+    }
+    let pngs = std::fs::read_dir(&out_dir).unwrap().count();
+    std::fs::remove_dir_all(&out_dir).unwrap();
+    assert_eq!(pngs, 8, "one heat-map per query");
+}

@@ -3,6 +3,7 @@
 //! ```text
 //! iris generate --model DIR [--image FILE]... --prompt TEXT [--json]
 //! iris inspect  --model DIR --image FILE... [--json]
+//! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
 //! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
 //! iris devices
 //! ```
@@ -19,6 +20,7 @@ use iris_models::generate::{CancelToken, Sampling};
 use iris_models::preprocess::load_image;
 use iris_models::session::{Request, Session};
 
+mod attention;
 mod bench;
 
 #[derive(Parser)]
@@ -38,6 +40,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Show how images are tiled and how many tokens they become, without running the model.
     Inspect(InspectArgs),
+    /// Show what each BLIP-2 Q-Former query reads from an image (JSON and heat-maps).
+    Attention(attention::AttentionArgs),
     /// Measure load, vision, prefill and decode speed.
     Bench(bench::BenchArgs),
     /// List the graphics adapters Iris can use.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => run_generate(args),
         Command::Inspect(args) => run_inspect(args),
+        Command::Attention(args) => attention::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Devices => run_devices(),
     };
