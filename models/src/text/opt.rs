@@ -18,17 +18,17 @@ use super::decoder::causal_mask;
 /// `OPTConfig` (transformers/models/opt/configuration_opt.py, v4.57 defaults).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OptConfig {
-    #[serde(default = "opt::vocab_size")]
+    #[serde(default = "defaults::vocab_size")]
     pub vocab_size: usize,
-    #[serde(default = "opt::hidden_size")]
+    #[serde(default = "defaults::hidden_size")]
     pub hidden_size: usize,
-    #[serde(default = "opt::num_hidden_layers")]
+    #[serde(default = "defaults::num_hidden_layers")]
     pub num_hidden_layers: usize,
-    #[serde(default = "opt::ffn_dim")]
+    #[serde(default = "defaults::ffn_dim")]
     pub ffn_dim: usize,
-    #[serde(default = "opt::num_attention_heads")]
+    #[serde(default = "defaults::num_attention_heads")]
     pub num_attention_heads: usize,
-    #[serde(default = "opt::max_position_embeddings")]
+    #[serde(default = "defaults::max_position_embeddings")]
     pub max_position_embeddings: usize,
     #[serde(default = "yes")]
     pub do_layer_norm_before: bool,
@@ -45,7 +45,7 @@ pub struct OptConfig {
     pub tie_word_embeddings: bool,
 }
 
-mod opt {
+mod defaults {
     pub fn vocab_size() -> usize {
         50272
     }

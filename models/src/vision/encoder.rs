@@ -32,24 +32,11 @@ pub enum AttentionLayout {
     Fused,
 }
 
-/// Separate q/k/v projections.
-#[derive(Module, Debug)]
-pub struct SeparateQkv {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-}
-
-/// The q/k/v projections in either layout.
-#[derive(Module, Debug)]
-pub enum QkvProjection {
-    Separate(SeparateQkv),
-    Fused(Linear),
-}
-
 #[derive(Module, Debug)]
 pub struct VitAttention {
-    qkv: QkvProjection,
+    /// q, k and v in one `[hidden, 3 * hidden]` projection (separate checkpoint tensors are
+    /// concatenated at load: one matmul instead of three).
+    qkv: Linear,
     out_proj: Linear,
     num_heads: usize,
 }
@@ -83,18 +70,8 @@ impl VitLayer {
         let proj =
             |w: &mut WeightLoader, name: &str| linear(w, &format!("{attn}.{name}"), d, d, true);
         let (qkv, out_proj) = match spec.attention {
-            AttentionLayout::Separate => (
-                QkvProjection::Separate(SeparateQkv {
-                    q_proj: proj(w, "q_proj"),
-                    k_proj: proj(w, "k_proj"),
-                    v_proj: proj(w, "v_proj"),
-                }),
-                proj(w, "out_proj"),
-            ),
-            AttentionLayout::Fused => (
-                QkvProjection::Fused(fused_qkv(w, &attn, d)),
-                proj(w, "projection"),
-            ),
+            AttentionLayout::Separate => (separate_qkv(w, &attn, d), proj(w, "out_proj")),
+            AttentionLayout::Fused => (fused_qkv(w, &attn, d), proj(w, "projection")),
         };
         Self {
             layer_norm1: layer_norm(w, &format!("{prefix}.layer_norm1"), d, spec.layer_norm_eps),
@@ -134,6 +111,23 @@ impl VitLayer {
     }
 }
 
+/// CLIP/SigLIP's `q_proj`, `k_proj`, `v_proj` stacked into one projection.
+fn separate_qkv(w: &mut WeightLoader, prefix: &str, d: usize) -> Linear {
+    let part = |w: &mut WeightLoader, n: &str| {
+        (
+            w.tensor(&format!("{prefix}.{n}.weight"), [d, d]),
+            w.tensor(&format!("{prefix}.{n}.bias"), [d]),
+        )
+    };
+    let (qw, qb) = part(w, "q_proj");
+    let (kw, kb) = part(w, "k_proj");
+    let (vw, vb) = part(w, "v_proj");
+    Linear {
+        weight: Param::from_tensor(Tensor::cat(vec![qw, kw, vw], 0).transpose()),
+        bias: Some(Param::from_tensor(Tensor::cat(vec![qb, kb, vb], 0))),
+    }
+}
+
 /// BLIP-2's fused `qkv` projection. The bias is `qkv.bias` when saved whole; original LAVIS
 /// conversions keep `q_bias` and `v_bias` with an implicit zero key bias.
 fn fused_qkv(w: &mut WeightLoader, prefix: &str, d: usize) -> Linear {
@@ -160,21 +154,12 @@ impl VitAttention {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let hidden = x.dims()[2];
         let head_dim = hidden / self.num_heads;
-        let (q, k, v) = match &self.qkv {
-            QkvProjection::Separate(p) => (
-                p.q_proj.forward(x.clone()),
-                p.k_proj.forward(x.clone()),
-                p.v_proj.forward(x),
-            ),
-            QkvProjection::Fused(qkv) => {
-                let mixed = qkv.forward(x);
-                (
-                    mixed.clone().narrow(2, 0, hidden),
-                    mixed.clone().narrow(2, hidden, hidden),
-                    mixed.narrow(2, 2 * hidden, hidden),
-                )
-            }
-        };
+        let mixed = self.qkv.forward(x);
+        let (q, k, v) = (
+            mixed.clone().narrow(2, 0, hidden),
+            mixed.clone().narrow(2, hidden, hidden),
+            mixed.narrow(2, 2 * hidden, hidden),
+        );
         let q = split_heads(q, self.num_heads, head_dim);
         let k = split_heads(k, self.num_heads, head_dim);
         let v = split_heads(v, self.num_heads, head_dim);

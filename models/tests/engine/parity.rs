@@ -99,7 +99,7 @@ fn check_case(session: &Session, model: &str, case: &Case) {
     }
     let stage = |name: &str, f: &dyn Fn(&iris_models::processor::PreparedImage) -> Vec<f32>| {
         if let Some(want) = reference.get(name) {
-            let got: Vec<f32> = prepared.images.iter().flat_map(|i| f(i)).collect();
+            let got: Vec<f32> = prepared.images.iter().flat_map(f).collect();
             assert_close(&what(name), &got, &want.values);
         }
     };
