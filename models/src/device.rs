@@ -95,8 +95,10 @@ pub struct AdapterInfo {
 
 /// Every adapter on the machine, on every graphics API wgpu supports here.
 pub fn adapters() -> Vec<AdapterInfo> {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    // Vulkan/Metal/DX12 only: initialising the GL backend on a headless machine logs EGL errors.
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    descriptor.backends &= wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(descriptor);
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
         .into_iter()
         .map(|a| {
