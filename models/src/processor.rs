@@ -30,6 +30,8 @@ pub struct PreparedImage {
     pub tokens: usize,
     /// How the model packs this image's tile features.
     pub layout: PackLayout,
+    /// InstructBLIP: the prompt in the Q-Former tokenizer's ids (the queries' instruction).
+    pub instruction: Vec<u32>,
 }
 
 /// How several images in one prompt are processed. HF's LLaVA-OneVision processor has two
@@ -83,6 +85,8 @@ pub struct Processor {
     images: ImageProcessor,
     /// BLIP-2: `num_query_tokens` of `processor_config.json`, which wins over config.json's.
     num_query_tokens: Option<usize>,
+    /// InstructBLIP: the Q-Former's own tokenizer (`qformer_tokenizer/`).
+    qformer_tokenizer: Option<TextTokenizer>,
 }
 
 /// Errors building a processor or preparing a prompt.
@@ -146,7 +150,7 @@ impl ImageProcessor {
             ModelConfig::Llava(_) => Ok(Self::Clip(
                 ClipImageProcessor::from_config(&pre).map_err(err(&path))?,
             )),
-            ModelConfig::Blip2(_) => {
+            ModelConfig::Blip2(_) | ModelConfig::InstructBlip(_) => {
                 Ok(Self::Clip(blip_image_processor(&pre).map_err(err(&path))?))
             }
             ModelConfig::LlavaOnevision(c) => {
@@ -184,11 +188,19 @@ impl Processor {
             generation: GenerationConfig::from_dir(dir)?,
             tokenizer: TextTokenizer::from_dir(dir)?,
             template: match config {
-                ModelConfig::Blip2(_) => ChatTemplate::from_checkpoint(dir).ok(),
+                ModelConfig::Blip2(_) | ModelConfig::InstructBlip(_) => {
+                    ChatTemplate::from_checkpoint(dir).ok()
+                }
                 _ => Some(ChatTemplate::from_checkpoint(dir)?),
             },
             images: ImageProcessor::from_dir(dir, &config)?,
             num_query_tokens: read_num_query_tokens(dir)?,
+            qformer_tokenizer: match config {
+                ModelConfig::InstructBlip(_) => {
+                    Some(TextTokenizer::from_dir(&dir.join("qformer_tokenizer"))?)
+                }
+                _ => None,
+            },
             config,
         })
     }
@@ -234,9 +246,16 @@ impl Processor {
         mode: MultiImage,
     ) -> Result<Prepared, ProcessorError> {
         let multi = images.len() > 1 && mode == MultiImage::Batched;
+        let instruction = match &self.qformer_tokenizer {
+            Some(t) => t.encode(prompt, true)?,
+            None => Vec::new(),
+        };
         let images: Vec<PreparedImage> = images
             .iter()
-            .map(|img| self.prepare_image(img, multi))
+            .map(|img| PreparedImage {
+                instruction: instruction.clone(),
+                ..self.prepare_image(img, multi)
+            })
             .collect();
         let counts: Vec<usize> = images.iter().map(|i| i.tokens).collect();
         let (rendered, input_ids) = match &self.template {
@@ -312,6 +331,7 @@ impl Processor {
             plan,
             tokens,
             layout,
+            instruction: Vec::new(),
         }
     }
 
@@ -327,6 +347,7 @@ impl Processor {
             },
             ModelConfig::LlavaOnevision(_) => patches,
             ModelConfig::Blip2(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
+            ModelConfig::InstructBlip(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
         }
     }
 

@@ -93,9 +93,29 @@ fn load_model(
             let decoder = Decoder::load(w, "language_model", &spec);
             (Vision::LlavaOnevision(Box::new(vision)), Box::new(decoder))
         }
+        ModelConfig::InstructBlip(c) => {
+            let spec = decoder_spec(&c.text_config)?;
+            let vision = Blip2::load(
+                w,
+                &c.vision_config,
+                &c.qformer_config,
+                c.num_query_tokens,
+                true,
+                spec.hidden_size,
+            );
+            let decoder = Decoder::load(w, "language_model", &spec);
+            (Vision::Blip2(Box::new(vision)), Box::new(decoder))
+        }
         ModelConfig::Blip2(c) => match &c.text_config {
             Blip2TextConfig::Opt(opt) => {
-                let vision = Blip2::load(w, c, opt.hidden_size);
+                let vision = Blip2::load(
+                    w,
+                    &c.vision_config,
+                    &c.qformer_config,
+                    c.num_query_tokens,
+                    false,
+                    opt.hidden_size,
+                );
                 let decoder = OptDecoder::load(w, "language_model", opt);
                 (Vision::Blip2(Box::new(vision)), Box::new(decoder))
             }
@@ -259,7 +279,7 @@ impl Session {
         match &self.vision {
             Vision::Llava(m) => m.image_features(pixels),
             Vision::LlavaOnevision(m) => m.tile_features(pixels),
-            Vision::Blip2(m) => m.image_features(pixels),
+            Vision::Blip2(m) => m.image_features(pixels, &image.instruction),
         }
     }
 
@@ -286,15 +306,21 @@ impl Session {
         image: &PreparedImage,
     ) -> Option<(Tensor<3>, crate::connector::QFormerAttentions)> {
         match &self.vision {
-            Vision::Blip2(m) => Some(m.qformer(self.tiles_for(image))),
+            Vision::Blip2(m) => Some(m.qformer(self.tiles_for(image), &image.instruction)),
             _ => None,
         }
     }
 
-    /// What each Q-Former query reads from one image, as a plain value (BLIP-2 only). The prompt
-    /// does not change BLIP-2's queries; it is accepted for the instruction-aware families.
-    pub fn qformer_attention(&self, image: &RgbImage) -> Result<QFormerAttentionMap, SessionError> {
-        let prepared = self.processor.prepare(std::slice::from_ref(image), "")?;
+    /// What each Q-Former query reads from one image, as a plain value (BLIP-2, InstructBLIP).
+    /// BLIP-2's queries do not read the prompt; InstructBLIP's read it as their instruction.
+    pub fn qformer_attention(
+        &self,
+        image: &RgbImage,
+        prompt: &str,
+    ) -> Result<QFormerAttentionMap, SessionError> {
+        let prepared = self
+            .processor
+            .prepare(std::slice::from_ref(image), prompt)?;
         let (_, attn) = self
             .qformer(&prepared.images[0])
             .ok_or(SessionError::NoQFormer {

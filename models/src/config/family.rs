@@ -127,6 +127,19 @@ pub struct Blip2Config {
     pub image_token_index: Option<u32>,
 }
 
+/// `InstructBlipConfig`: BLIP-2's parts with an instruction-aware Q-Former; the language model
+/// is a Llama-family decoder here (Vicuna), Flan-T5 in other checkpoints (not yet supported).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InstructBlipConfig {
+    pub vision_config: VisionConfig,
+    pub qformer_config: QFormerConfig,
+    pub text_config: TextConfig,
+    #[serde(default = "num_query_tokens")]
+    pub num_query_tokens: usize,
+    #[serde(alias = "image_token_id")]
+    pub image_token_index: Option<u32>,
+}
+
 fn num_query_tokens() -> usize {
     32
 }

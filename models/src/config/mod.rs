@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use family::{
-    Blip2Config, Blip2TextConfig, FeatureLayer, LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
+    Blip2Config, Blip2TextConfig, FeatureLayer, InstructBlipConfig, LlavaConfig,
+    LlavaOnevisionConfig, SelectStrategy,
 };
 pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
 pub use vision::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
@@ -31,7 +32,7 @@ pub enum Activation {
 }
 
 /// The model families Iris runs, by `config.json`'s `model_type`.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2", "instructblip"];
 
 /// A parsed `config.json`.
 #[derive(Debug, Clone)]
@@ -39,6 +40,7 @@ pub enum ModelConfig {
     Llava(LlavaConfig),
     LlavaOnevision(LlavaOnevisionConfig),
     Blip2(Blip2Config),
+    InstructBlip(InstructBlipConfig),
 }
 
 /// `generation_config.json`: the fields generation uses.
@@ -127,6 +129,7 @@ impl ModelConfig {
                 Self::LlavaOnevision(serde_json::from_value(value).map_err(parse_err)?)
             }
             "blip-2" => Self::Blip2(serde_json::from_value(value).map_err(parse_err)?),
+            "instructblip" => Self::InstructBlip(serde_json::from_value(value).map_err(parse_err)?),
             _ => {
                 return Err(ConfigError::Unsupported {
                     path,
@@ -142,6 +145,7 @@ impl ModelConfig {
             Self::Llava(_) => "llava",
             Self::LlavaOnevision(_) => "llava_onevision",
             Self::Blip2(_) => "blip-2",
+            Self::InstructBlip(_) => "instructblip",
         }
     }
 
@@ -150,6 +154,7 @@ impl ModelConfig {
             Self::Llava(c) => &c.vision_config,
             Self::LlavaOnevision(c) => &c.vision_config,
             Self::Blip2(c) => &c.vision_config,
+            Self::InstructBlip(c) => &c.vision_config,
         }
     }
 
@@ -159,6 +164,7 @@ impl ModelConfig {
             Self::Llava(c) => Some(c.image_token_index),
             Self::LlavaOnevision(c) => Some(c.image_token_index),
             Self::Blip2(c) => c.image_token_index,
+            Self::InstructBlip(c) => c.image_token_index,
         }
     }
 }

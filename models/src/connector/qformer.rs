@@ -34,6 +34,11 @@ pub struct QFormerConfig {
     pub cross_attention_frequency: usize,
     #[serde(default = "q::encoder_hidden_size")]
     pub encoder_hidden_size: usize,
+    /// InstructBLIP: the instruction vocabulary and positions of the Q-Former's embeddings.
+    #[serde(default = "q::vocab_size")]
+    pub vocab_size: usize,
+    #[serde(default = "q::max_position_embeddings")]
+    pub max_position_embeddings: usize,
 }
 
 mod q {
@@ -61,6 +66,12 @@ mod q {
     }
     pub fn encoder_hidden_size() -> usize {
         1408
+    }
+    pub fn vocab_size() -> usize {
+        30522
+    }
+    pub fn max_position_embeddings() -> usize {
+        512
     }
 }
 
@@ -90,6 +101,16 @@ struct QFormerLayer {
     self_attention: BertAttention,
     cross_attention: Option<BertAttention>,
     feed_forward_query: BertFeedForward,
+    /// InstructBLIP: the feed-forward path of the instruction tokens.
+    feed_forward_text: Option<BertFeedForward>,
+}
+
+/// InstructBLIP's instruction embeddings (`InstructBlipQFormerEmbeddings`).
+#[derive(Module, Debug)]
+struct InstructionEmbeddings {
+    word_embeddings: burn::nn::Embedding,
+    /// `[max_positions, hidden]`
+    position_embeddings: Tensor<2>,
 }
 
 /// Attention probabilities of one Q-Former forward pass.
@@ -111,6 +132,7 @@ pub struct QFormer {
     /// `[queries, hidden]`
     query_tokens: Tensor<2>,
     layernorm: LayerNorm,
+    instruction: Option<InstructionEmbeddings>,
     layers: Vec<QFormerLayer>,
 }
 
@@ -171,17 +193,26 @@ impl BertFeedForward {
 }
 
 impl QFormer {
-    /// Loads `{prefix}.*` (e.g. `qformer`) and the learned `query_tokens`.
-    pub fn load(w: &mut WeightLoader, prefix: &str, c: &QFormerConfig, num_queries: usize) -> Self {
+    /// Loads `{prefix}.*` (e.g. `qformer`) and the learned `query_tokens`; with
+    /// `instruction_aware`, InstructBLIP's instruction embeddings and text feed-forward path.
+    pub fn load(
+        w: &mut WeightLoader,
+        prefix: &str,
+        c: &QFormerConfig,
+        num_queries: usize,
+        instruction_aware: bool,
+    ) -> Self {
         let d = c.hidden_size;
         let layers = (0..c.num_hidden_layers)
             .map(|i| {
                 let l = format!("{prefix}.encoder.layer.{i}");
                 let has_cross = i % c.cross_attention_frequency.max(1) == 0;
-                // The text feed-forward path (`intermediate`, `output`) serves instruction tokens,
-                // which BLIP-2 queries never are.
-                w.ignore_prefix(format!("{l}.intermediate."));
-                w.ignore_prefix(format!("{l}.output."));
+                // The text feed-forward path (`intermediate`, `output`) serves instruction tokens;
+                // BLIP-2 has none (some conversions still carry the weights).
+                if !instruction_aware {
+                    w.ignore_prefix(format!("{l}.intermediate."));
+                    w.ignore_prefix(format!("{l}.output."));
+                }
                 QFormerLayer {
                     self_attention: BertAttention::load(w, &format!("{l}.attention"), d, d, c),
                     cross_attention: has_cross.then(|| {
@@ -199,6 +230,14 @@ impl QFormer {
                         &format!("{l}.output_query"),
                         c,
                     ),
+                    feed_forward_text: instruction_aware.then(|| {
+                        BertFeedForward::load(
+                            w,
+                            &format!("{l}.intermediate"),
+                            &format!("{l}.output"),
+                            c,
+                        )
+                    }),
                 }
             })
             .collect();
@@ -206,7 +245,28 @@ impl QFormer {
             query_tokens: w
                 .tensor("query_tokens", [1, num_queries, d])
                 .reshape([num_queries, d]),
-            layernorm: layer_norm(w, &format!("{prefix}.layernorm"), d, c.layer_norm_eps),
+            layernorm: if instruction_aware {
+                layer_norm(
+                    w,
+                    &format!("{prefix}.embeddings.layernorm"),
+                    d,
+                    c.layer_norm_eps,
+                )
+            } else {
+                layer_norm(w, &format!("{prefix}.layernorm"), d, c.layer_norm_eps)
+            },
+            instruction: instruction_aware.then(|| InstructionEmbeddings {
+                word_embeddings: crate::nn::embedding(
+                    w,
+                    &format!("{prefix}.embeddings.word_embeddings"),
+                    c.vocab_size,
+                    d,
+                ),
+                position_embeddings: w.tensor(
+                    &format!("{prefix}.embeddings.position_embeddings.weight"),
+                    [c.max_position_embeddings, d],
+                ),
+            }),
             layers,
         }
     }
@@ -215,20 +275,37 @@ impl QFormer {
         self.query_tokens.dims()[0]
     }
 
-    /// The query outputs for a batch of image features, with every layer's attention.
+    /// The query outputs for one image's features, with every layer's attention. With
+    /// InstructBLIP, `instruction` (Q-Former tokenizer ids) joins the queries in
+    /// self-attention; only the query rows are returned.
     ///
     /// # Shapes
-    /// - image: `[batch, image_tokens, encoder_hidden]` → `[batch, queries, hidden]`
-    pub fn forward(&self, image: Tensor<3>) -> (Tensor<3>, QFormerAttentions) {
+    /// - image: `[1, image_tokens, encoder_hidden]` → `[1, queries, hidden]`
+    /// - attention maps: cross `[heads, queries, image_tokens]`, self `[heads, rows, rows]`
+    ///   where rows = queries + instruction tokens
+    pub fn forward(&self, image: Tensor<3>, instruction: &[u32]) -> (Tensor<3>, QFormerAttentions) {
         let _span = tracing::debug_span!("qformer").entered();
-        let batch = image.dims()[0];
         let [n, d] = self.query_tokens.dims();
-        let mut x = self.layernorm.forward(
-            self.query_tokens
-                .clone()
-                .unsqueeze::<3>()
-                .expand([batch, n, d]),
-        );
+        let queries = self.query_tokens.clone().unsqueeze::<3>();
+        let rows = match (&self.instruction, instruction.is_empty()) {
+            (Some(e), false) => {
+                let len = instruction.len();
+                let ids: Vec<i64> = instruction.iter().map(|&i| i64::from(i)).collect();
+                let ids = Tensor::<2, Int>::from_data(
+                    burn::tensor::TensorData::new(ids, [1, len]),
+                    &image.device(),
+                );
+                let text = e.word_embeddings.forward(ids)
+                    + e.position_embeddings
+                        .clone()
+                        .narrow(0, 0, len)
+                        .unsqueeze::<3>();
+                Tensor::cat(vec![queries, text], 1)
+            }
+            _ => queries,
+        };
+        let mut x = self.layernorm.forward(rows);
+        let total = x.dims()[1];
         let mut trace = QFormerAttentions {
             cross_layers: Vec::new(),
             cross: Vec::new(),
@@ -236,20 +313,27 @@ impl QFormer {
         };
         let first = |p: Tensor<4>| {
             let [_, h, q, k] = p.dims();
-            p.narrow(0, 0, 1).reshape([h, q, k])
+            p.reshape([h, q, k])
         };
         for (i, layer) in self.layers.iter().enumerate() {
             let (h, probs) = layer.self_attention.forward(x.clone(), x);
             trace.self_attention.push(first(probs));
-            x = h;
+            let mut query_rows = h.clone().narrow(1, 0, n);
             if let Some(cross) = &layer.cross_attention {
-                let (h, probs) = cross.forward(x, image.clone());
+                let (q, probs) = cross.forward(query_rows, image.clone());
                 trace.cross_layers.push(i);
                 trace.cross.push(first(probs));
-                x = h;
+                query_rows = q;
             }
-            x = layer.feed_forward_query.forward(x);
+            let query_rows = layer.feed_forward_query.forward(query_rows);
+            x = match (&layer.feed_forward_text, total > n) {
+                (Some(ff), true) => {
+                    Tensor::cat(vec![query_rows, ff.forward(h.narrow(1, n, total - n))], 1)
+                }
+                _ => query_rows,
+            };
         }
-        (x, trace)
+        debug_assert_eq!(x.dims()[2], d);
+        (x.narrow(1, 0, n), trace)
     }
 }

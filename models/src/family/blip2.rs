@@ -1,12 +1,13 @@
-//! BLIP-2 (`Blip2ForConditionalGeneration`): EVA ViT → Q-Former with learned queries →
-//! `language_projection` → a frozen language model (OPT here). The projected queries replace
-//! the prompt's image tokens (transformers ≥ 4.47 processors insert one per query).
+//! BLIP-2 (`Blip2ForConditionalGeneration`) and InstructBLIP: EVA ViT → Q-Former with learned
+//! queries (InstructBLIP's also read the instruction) → `language_projection` → a frozen
+//! language model (OPT or a Llama-family decoder here). The projected queries replace the
+//! prompt's image tokens (transformers ≥ 4.47 processors insert one per query).
 
 use burn::nn::Linear;
 use burn::prelude::*;
 
-use crate::config::Blip2Config;
-use crate::connector::{QFormer, QFormerAttentions};
+use crate::config::VisionConfig;
+use crate::connector::{QFormer, QFormerAttentions, QFormerConfig};
 use crate::nn::linear;
 use crate::vision::VisionTower;
 use crate::weights::WeightLoader;
@@ -19,12 +20,19 @@ pub struct Blip2 {
 }
 
 impl Blip2 {
-    pub fn load(w: &mut WeightLoader, config: &Blip2Config, d_text: usize) -> Self {
-        let layers = config.vision_config.num_hidden_layers();
-        let q = &config.qformer_config;
+    /// Loads BLIP-2's (`instruction_aware` false) or InstructBLIP's vision side.
+    pub fn load(
+        w: &mut WeightLoader,
+        vision: &VisionConfig,
+        q: &QFormerConfig,
+        num_queries: usize,
+        instruction_aware: bool,
+        d_text: usize,
+    ) -> Self {
+        let layers = vision.num_hidden_layers();
         Self {
-            tower: VisionTower::load(w, "vision_model", &config.vision_config, layers),
-            qformer: QFormer::load(w, "qformer", q, config.num_query_tokens),
+            tower: VisionTower::load(w, "vision_model", vision, layers),
+            qformer: QFormer::load(w, "qformer", q, num_queries, instruction_aware),
             language_projection: linear(w, "language_projection", q.hidden_size, d_text, true),
         }
     }
@@ -32,7 +40,7 @@ impl Blip2 {
     /// The image features the Q-Former reads (last hidden state after `post_layernorm`).
     ///
     /// # Shapes
-    /// - pixels: `[images, 3, size, size]` → `[images, 1 + patches, d_vision]`
+    /// - pixels: `[1, 3, size, size]` → `[1, 1 + patches, d_vision]`
     pub fn vision_features(&self, pixels: Tensor<4>) -> Tensor<3> {
         self.tower.last_hidden_state(pixels)
     }
@@ -40,22 +48,22 @@ impl Blip2 {
     /// Q-Former query outputs and every layer's attention probabilities.
     ///
     /// # Shapes
-    /// - pixels: `[images, 3, size, size]` → `[images, queries, d_qformer]`
-    pub fn qformer(&self, pixels: Tensor<4>) -> (Tensor<3>, QFormerAttentions) {
-        self.qformer.forward(self.vision_features(pixels))
+    /// - pixels: `[1, 3, size, size]` → `[1, queries, d_qformer]`
+    pub fn qformer(
+        &self,
+        pixels: Tensor<4>,
+        instruction: &[u32],
+    ) -> (Tensor<3>, QFormerAttentions) {
+        self.qformer
+            .forward(self.vision_features(pixels), instruction)
     }
 
     /// The visual tokens: projected query outputs.
     ///
     /// # Shapes
-    /// - pixels: `[images, 3, size, size]` → `[images, queries, d_text]`
-    pub fn image_features(&self, pixels: Tensor<4>) -> Tensor<3> {
-        let (queries, _) = self.qformer(pixels);
-        self.language_projection.forward(queries)
-    }
-
-    /// The language projection alone (for parity checks of each stage).
-    pub fn project(&self, queries: Tensor<3>) -> Tensor<3> {
+    /// - pixels: `[1, 3, size, size]` → `[1, queries, d_text]`
+    pub fn image_features(&self, pixels: Tensor<4>, instruction: &[u32]) -> Tensor<3> {
+        let (queries, _) = self.qformer(pixels, instruction);
         self.language_projection.forward(queries)
     }
 

@@ -238,4 +238,5 @@ parity_tests! {
     onevision_tiny: "llava-onevision-tiny",
     onevision_tiny_b_f16: "llava-onevision-tiny-b",
     blip2_opt_tiny: "blip2-opt-tiny",
+    instructblip_vicuna_tiny: "instructblip-vicuna-tiny",
 }

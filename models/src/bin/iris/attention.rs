@@ -16,7 +16,7 @@ pub struct AttentionArgs {
     model: ModelArgs,
     #[arg(long)]
     image: PathBuf,
-    /// The instruction (BLIP-2's queries do not read it; kept for instruction-aware models).
+    /// The instruction (InstructBLIP's queries read it; BLIP-2's do not).
     #[arg(long, default_value = "")]
     prompt: String,
     /// Print the maps as JSON.
@@ -33,7 +33,7 @@ pub struct AttentionArgs {
 pub fn run(args: AttentionArgs) -> Result<()> {
     let image = load_images(std::slice::from_ref(&args.image))?.remove(0);
     let session = load_session(&args.model)?;
-    let map = session.qformer_attention(&image)?;
+    let map = session.qformer_attention(&image, &args.prompt)?;
     if args.json {
         println!("{}", serde_json::to_string(&map)?);
     }
