@@ -34,6 +34,15 @@ pub enum Activation {
 /// The model families Iris runs, by `config.json`'s `model_type`.
 pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2", "instructblip"];
 
+/// The `text_config.model_type`s each family runs with.
+fn supported_language_models(model_type: &str) -> Option<&'static [&'static str]> {
+    match model_type {
+        "llava" | "llava_onevision" | "instructblip" => Some(&["llama", "qwen2"]),
+        "blip-2" => Some(&["opt"]),
+        _ => None,
+    }
+}
+
 /// A parsed `config.json`.
 #[derive(Debug, Clone)]
 pub enum ModelConfig {
@@ -95,6 +104,15 @@ pub enum ConfigError {
     Unsupported { path: PathBuf, found: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error(
+        "{path}: a {family} checkpoint with a `{found}` language model is not supported yet (supported: {supported})"
+    )]
+    UnsupportedLanguageModel {
+        path: PathBuf,
+        family: String,
+        found: String,
+        supported: String,
+    },
 }
 
 /// Reads and parses a JSON file into `T`, with the file name in every error.
@@ -123,6 +141,20 @@ impl ModelConfig {
             path: path.clone(),
             source,
         };
+        let text_type = value
+            .pointer("/text_config/model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if let Some(supported) = supported_language_models(&model_type)
+            && !supported.contains(&text_type)
+        {
+            return Err(ConfigError::UnsupportedLanguageModel {
+                path,
+                family: model_type,
+                found: text_type.to_owned(),
+                supported: supported.join(", "),
+            });
+        }
         let config = match model_type.as_str() {
             "llava" => Self::Llava(serde_json::from_value(value).map_err(parse_err)?),
             "llava_onevision" => {
@@ -215,6 +247,23 @@ mod tests {
             panic!("expected a CLIP tower")
         };
         assert_eq!(clip.hidden_act, Activation::QuickGelu);
+    }
+
+    #[test]
+    fn unsupported_language_model_of_a_family_is_named() {
+        let dir = std::env::temp_dir().join(format!("iris-config-lm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.json"),
+            r#"{"model_type": "blip-2", "text_config": {"model_type": "mamba"}}"#,
+        )
+        .unwrap();
+        let err = ModelConfig::from_dir(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("`mamba` language model") && err.contains("supported: opt"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

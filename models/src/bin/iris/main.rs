@@ -125,10 +125,17 @@ fn main() -> ExitCode {
 
 /// The error and its causes on one line (multi-line details, e.g. every bad tensor, follow).
 fn error_chain(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    // Library errors often quote their source in their own message: print each cause once.
+    let mut out = String::new();
+    for cause in err.chain().map(|e| e.to_string()) {
+        if !out.contains(&cause) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&cause);
+        }
+    }
+    out
 }
 
 pub(crate) fn load_images(paths: &[PathBuf]) -> Result<Vec<RgbImage>> {
