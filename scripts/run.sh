@@ -5,8 +5,7 @@
 # exercised with no download. With arguments, they go to `iris` (e.g. `generate --model DIR ...`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/iris-target}"
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+source scripts/setup.sh
 if (($# == 0)); then
   set -- generate --model tests/fixtures/models/llava-onevision-tiny \
     --image tests/fixtures/images/square_64x64.png --prompt "What is in this picture?" \

@@ -4,3 +4,4 @@ mod cli;
 mod fixtures;
 mod generation;
 mod parity;
+mod real_checkpoint;
