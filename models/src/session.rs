@@ -16,7 +16,7 @@ use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
 use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
 use crate::prompt::{PromptError, StreamDecoder};
-use crate::text::{CausalLm, Decoder, OptDecoder};
+use crate::text::{CausalLm, Decoder, OptDecoder, T5};
 use crate::trace::QFormerAttentionMap;
 use crate::weights::{WeightFiles, WeightLoader, WeightsError};
 
@@ -29,6 +29,10 @@ pub enum SessionError {
     Weights(#[from] WeightsError),
     #[error(transparent)]
     Trace(#[from] crate::trace::TraceError),
+    #[error("prompt logits need a decoder-only language model; this one is an encoder-decoder")]
+    NotDecoderOnly,
+    #[error("decoder logits need an encoder-decoder language model")]
+    NotEncoderDecoder,
     #[error("a {model_type} checkpoint has no Q-Former; attention maps of this kind need BLIP-2")]
     NoQFormer { model_type: &'static str },
     #[error(transparent)]
@@ -60,12 +64,29 @@ enum Vision {
     Blip2(Box<Blip2>),
 }
 
+/// The language side of the loaded family.
+enum Language {
+    /// Llama, Qwen2, OPT: the prompt embeddings prefill the decoder.
+    DecoderOnly(Box<dyn CausalLm>),
+    /// T5: the prompt embeddings go through the encoder; the decoder starts from its start token.
+    EncoderDecoder(Box<T5>),
+}
+
+/// Logits of a forward pass over `embeds` from an empty cache. # Shapes: `[tokens, vocab]`
+fn forward_logits(model: &dyn CausalLm, embeds: Tensor<3>) -> Tensor<2> {
+    let mut cache = model.new_cache();
+    let hidden = model.forward(embeds, &mut cache);
+    let logits = model.logits(hidden);
+    let [_, t, v] = logits.dims();
+    logits.reshape([t, v])
+}
+
 /// Builds the vision side and the language model a config names.
 fn load_model(
     dir: &Path,
     config: &ModelConfig,
     w: &mut WeightLoader,
-) -> Result<(Vision, Box<dyn CausalLm>), SessionError> {
+) -> Result<(Vision, Language), SessionError> {
     let family_err = |source| SessionError::Family {
         dir: dir.to_owned(),
         source,
@@ -85,13 +106,19 @@ fn load_model(
             let spec = decoder_spec(&c.text_config)?;
             let vision = Llava::load(w, c, spec.hidden_size).map_err(family_err)?;
             let decoder = Decoder::load(w, "language_model", &spec);
-            (Vision::Llava(Box::new(vision)), Box::new(decoder))
+            (
+                Vision::Llava(Box::new(vision)),
+                Language::DecoderOnly(Box::new(decoder)),
+            )
         }
         ModelConfig::LlavaOnevision(c) => {
             let spec = decoder_spec(&c.text_config)?;
             let vision = LlavaOnevision::load(w, c, spec.hidden_size).map_err(family_err)?;
             let decoder = Decoder::load(w, "language_model", &spec);
-            (Vision::LlavaOnevision(Box::new(vision)), Box::new(decoder))
+            (
+                Vision::LlavaOnevision(Box::new(vision)),
+                Language::DecoderOnly(Box::new(decoder)),
+            )
         }
         ModelConfig::InstructBlip(c) => {
             let spec = decoder_spec(&c.text_config)?;
@@ -104,7 +131,10 @@ fn load_model(
                 spec.hidden_size,
             );
             let decoder = Decoder::load(w, "language_model", &spec);
-            (Vision::Blip2(Box::new(vision)), Box::new(decoder))
+            (
+                Vision::Blip2(Box::new(vision)),
+                Language::DecoderOnly(Box::new(decoder)),
+            )
         }
         ModelConfig::Blip2(c) => match &c.text_config {
             Blip2TextConfig::Opt(opt) => {
@@ -117,7 +147,25 @@ fn load_model(
                     opt.hidden_size,
                 );
                 let decoder = OptDecoder::load(w, "language_model", opt);
-                (Vision::Blip2(Box::new(vision)), Box::new(decoder))
+                (
+                    Vision::Blip2(Box::new(vision)),
+                    Language::DecoderOnly(Box::new(decoder)),
+                )
+            }
+            Blip2TextConfig::T5(t5) => {
+                let vision = Blip2::load(
+                    w,
+                    &c.vision_config,
+                    &c.qformer_config,
+                    c.num_query_tokens,
+                    false,
+                    t5.d_model,
+                );
+                let model = T5::load(w, "language_model", t5);
+                (
+                    Vision::Blip2(Box::new(vision)),
+                    Language::EncoderDecoder(Box::new(model)),
+                )
             }
         },
     })
@@ -161,7 +209,7 @@ pub struct Session {
     device_label: String,
     precision: Precision,
     vision: Vision,
-    decoder: Box<dyn CausalLm>,
+    language: Language,
     load_ms: f64,
 }
 
@@ -200,7 +248,7 @@ impl Session {
         let config = processor.config();
         let files = WeightFiles::open(dir)?;
         let mut w = WeightLoader::new(&files, &device, precision.dtype());
-        let (vision, decoder) = load_model(dir, config, &mut w)?;
+        let (vision, language) = load_model(dir, config, &mut w)?;
         w.finish()?;
         Ok(Self {
             processor,
@@ -208,7 +256,7 @@ impl Session {
             device_label,
             precision,
             vision,
-            decoder,
+            language,
             load_ms: start.elapsed().as_secs_f64() * 1e3,
         })
     }
@@ -225,8 +273,12 @@ impl Session {
     pub fn device_label(&self) -> &str {
         &self.device_label
     }
-    pub fn decoder(&self) -> &dyn CausalLm {
-        self.decoder.as_ref()
+    /// Token embeddings of the language model. # Shapes: returns `[1, ids.len(), hidden]`
+    fn embed_tokens(&self, ids: &[u32]) -> Tensor<3> {
+        match &self.language {
+            Language::DecoderOnly(d) => d.embed(ids),
+            Language::EncoderDecoder(t5) => t5.embed(ids),
+        }
     }
     pub fn precision(&self) -> Precision {
         self.precision
@@ -359,7 +411,7 @@ impl Session {
             .iter()
             .map(|&i| if i == image_id { 0 } else { i })
             .collect();
-        let text = self.decoder.embed(&text_ids);
+        let text = self.embed_tokens(&text_ids);
         if positions.is_empty() {
             return Ok(text);
         }
@@ -386,11 +438,33 @@ impl Session {
     /// - returns `[prompt_tokens, vocab]`
     pub fn prompt_logits(&self, prepared: &Prepared) -> Result<Tensor<2>, SessionError> {
         let embeds = self.embed_prompt(prepared)?;
-        let mut cache = self.decoder.new_cache();
-        let hidden = self.decoder.forward(embeds, &mut cache);
-        let logits = self.decoder.logits(hidden);
-        let [_, t, v] = logits.dims();
-        Ok(logits.reshape([t, v]))
+        let Language::DecoderOnly(decoder) = &self.language else {
+            return Err(SessionError::NotDecoderOnly);
+        };
+        Ok(forward_logits(decoder.as_ref(), embeds))
+    }
+
+    /// Encoder-decoder models: decoder logits for `decoder_ids` (teacher-forced) given the
+    /// prompt.
+    ///
+    /// # Shapes
+    /// - returns `[decoder_ids.len(), vocab]`
+    pub fn decoder_logits(
+        &self,
+        prepared: &Prepared,
+        decoder_ids: &[u32],
+    ) -> Result<Tensor<2>, SessionError> {
+        let embeds = self.embed_prompt(prepared)?;
+        let Language::EncoderDecoder(t5) = &self.language else {
+            return Err(SessionError::NotEncoderDecoder);
+        };
+        let decoding = t5.decoding(t5.encode(embeds));
+        Ok(forward_logits(&decoding, t5.embed(decoder_ids)))
+    }
+
+    /// Whether the language model is an encoder-decoder (T5).
+    pub fn is_encoder_decoder(&self) -> bool {
+        matches!(self.language, Language::EncoderDecoder(_))
     }
 
     /// The generation length when the caller gives none: generation_config.json's, else 256.
@@ -422,17 +496,21 @@ impl Session {
         };
         let mut stream = StreamDecoder::new(self.processor.tokenizer());
         let mut stream_err = None;
-        let generated: Generated = generate(
-            self.decoder.as_ref(),
-            embeds,
-            &config,
-            cancel,
-            |id| match stream.push(id) {
-                Ok(piece) if !piece.is_empty() => on_text(&piece),
-                Ok(_) => {}
-                Err(e) => stream_err = Some(e),
-            },
-        )?;
+        let on_token = |id| match stream.push(id) {
+            Ok(piece) if !piece.is_empty() => on_text(&piece),
+            Ok(_) => {}
+            Err(e) => stream_err = Some(e),
+        };
+        let generated: Generated = match &self.language {
+            Language::DecoderOnly(decoder) => {
+                generate(decoder.as_ref(), embeds, &config, cancel, on_token)?
+            }
+            Language::EncoderDecoder(t5) => {
+                let decoding = t5.decoding(t5.encode(embeds));
+                let start = t5.embed(&[t5.decoder_start_token()]);
+                generate(&decoding, start, &config, cancel, on_token)?
+            }
+        };
         if let Some(e) = stream_err {
             return Err(e.into());
         }

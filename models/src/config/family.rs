@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{Activation, TextConfig, VisionConfig};
 use crate::connector::QFormerConfig;
-use crate::text::OptConfig;
+use crate::text::{OptConfig, T5Config};
 
 /// `vision_feature_layer`: one hidden-state index (negative counts from the end) or several,
 /// whose features are concatenated along the hidden dimension.
@@ -113,6 +113,8 @@ fn yes() -> bool {
 pub enum Blip2TextConfig {
     #[serde(rename = "opt")]
     Opt(OptConfig),
+    #[serde(rename = "t5")]
+    T5(T5Config),
 }
 
 /// `Blip2Config` (transformers/models/blip_2/configuration_blip_2.py).

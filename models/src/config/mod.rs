@@ -38,7 +38,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2
 fn supported_language_models(model_type: &str) -> Option<&'static [&'static str]> {
     match model_type {
         "llava" | "llava_onevision" | "instructblip" => Some(&["llama", "qwen2"]),
-        "blip-2" => Some(&["opt"]),
+        "blip-2" => Some(&["opt", "t5"]),
         _ => None,
     }
 }

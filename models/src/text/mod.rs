@@ -4,9 +4,11 @@ mod decoder;
 mod kv_cache;
 mod opt;
 mod rope;
+mod t5;
 
 pub use decoder::Decoder;
 pub use opt::{OptConfig, OptDecoder};
+pub use t5::{T5, T5Config, T5Decoding};
 
 use burn::prelude::*;
 

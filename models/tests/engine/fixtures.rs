@@ -36,6 +36,9 @@ pub struct Case {
     pub greedy_text: String,
     #[serde(default)]
     pub images_nested: bool,
+    /// Encoder-decoder models: the teacher-forced decoder inputs the `logits` belong to.
+    #[serde(default)]
+    pub decoder_input_ids: Option<Vec<u32>>,
 }
 
 pub fn cases(model: &str) -> Vec<Case> {

@@ -113,7 +113,10 @@ fn check_case(session: &Session, model: &str, case: &Case) {
         to_vec(session.qformer(i).expect("a Q-Former").0)
     });
     check_qformer_attention(session, &prepared, &reference, &what);
-    let logits = session.prompt_logits(&prepared).unwrap();
+    let logits = match &case.decoder_input_ids {
+        Some(decoder_ids) => session.decoder_logits(&prepared, decoder_ids).unwrap(),
+        None => session.prompt_logits(&prepared).unwrap(),
+    };
     assert_close(
         &what("logits"),
         &to_vec(logits),
@@ -186,7 +189,10 @@ fn check_model_f16(model: &str) {
             .processor()
             .prepare_with(&imgs, &case.prompt, mode(&case))
             .unwrap();
-        let logits = session.prompt_logits(&prepared).unwrap();
+        let logits = match &case.decoder_input_ids {
+            Some(decoder_ids) => session.decoder_logits(&prepared, decoder_ids).unwrap(),
+            None => session.prompt_logits(&prepared).unwrap(),
+        };
         assert_eq!(
             logits.dtype(),
             burn::tensor::DType::F16,
@@ -239,4 +245,5 @@ parity_tests! {
     onevision_tiny_b_f16: "llava-onevision-tiny-b",
     blip2_opt_tiny: "blip2-opt-tiny",
     instructblip_vicuna_tiny: "instructblip-vicuna-tiny",
+    blip2_flan_t5_tiny: "blip2-flan-t5-tiny",
 }
