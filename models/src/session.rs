@@ -10,7 +10,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use image::RgbImage;
 
-use crate::config::{Blip2TextConfig, ModelConfig};
+use crate::config::{Blip2TextConfig, InstructBlipTextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
 use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
@@ -121,20 +121,35 @@ fn load_model(
             )
         }
         ModelConfig::InstructBlip(c) => {
-            let spec = decoder_spec(&c.text_config)?;
-            let vision = Blip2::load(
-                w,
-                &c.vision_config,
-                &c.qformer_config,
-                c.num_query_tokens,
-                true,
-                spec.hidden_size,
-            );
-            let decoder = Decoder::load(w, "language_model", &spec);
-            (
-                Vision::Blip2(Box::new(vision)),
-                Language::DecoderOnly(Box::new(decoder)),
-            )
+            let load_vision = |w: &mut WeightLoader, d_text| {
+                Blip2::load(
+                    w,
+                    &c.vision_config,
+                    &c.qformer_config,
+                    c.num_query_tokens,
+                    true,
+                    d_text,
+                )
+            };
+            match &c.text_config {
+                InstructBlipTextConfig::Llama(llama) => {
+                    let spec = decoder_spec(&crate::config::TextConfig::Llama(llama.clone()))?;
+                    let vision = load_vision(w, spec.hidden_size);
+                    let decoder = Decoder::load(w, "language_model", &spec);
+                    (
+                        Vision::Blip2(Box::new(vision)),
+                        Language::DecoderOnly(Box::new(decoder)),
+                    )
+                }
+                InstructBlipTextConfig::T5(t5) => {
+                    let vision = load_vision(w, t5.d_model);
+                    let model = T5::load(w, "language_model", t5);
+                    (
+                        Vision::Blip2(Box::new(vision)),
+                        Language::EncoderDecoder(Box::new(model)),
+                    )
+                }
+            }
         }
         ModelConfig::Blip2(c) => match &c.text_config {
             Blip2TextConfig::Opt(opt) => {

@@ -129,13 +129,23 @@ pub struct Blip2Config {
     pub image_token_index: Option<u32>,
 }
 
+/// The language model of an InstructBLIP checkpoint, chosen by its `model_type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "model_type")]
+pub enum InstructBlipTextConfig {
+    #[serde(rename = "llama")]
+    Llama(crate::config::LlamaConfig),
+    #[serde(rename = "t5")]
+    T5(T5Config),
+}
+
 /// `InstructBlipConfig`: BLIP-2's parts with an instruction-aware Q-Former; the language model
-/// is a Llama-family decoder here (Vicuna), Flan-T5 in other checkpoints (not yet supported).
+/// is a Llama-family decoder (Vicuna) or Flan-T5.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InstructBlipConfig {
     pub vision_config: VisionConfig,
     pub qformer_config: QFormerConfig,
-    pub text_config: TextConfig,
+    pub text_config: InstructBlipTextConfig,
     #[serde(default = "num_query_tokens")]
     pub num_query_tokens: usize,
     #[serde(alias = "image_token_id")]

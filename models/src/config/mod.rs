@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use family::{
-    Blip2Config, Blip2TextConfig, FeatureLayer, InstructBlipConfig, LlavaConfig,
-    LlavaOnevisionConfig, SelectStrategy,
+    Blip2Config, Blip2TextConfig, FeatureLayer, InstructBlipConfig, InstructBlipTextConfig,
+    LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
 };
 pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
 pub use vision::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
@@ -37,7 +37,8 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2
 /// The `text_config.model_type`s each family runs with.
 fn supported_language_models(model_type: &str) -> Option<&'static [&'static str]> {
     match model_type {
-        "llava" | "llava_onevision" | "instructblip" => Some(&["llama", "qwen2"]),
+        "llava" | "llava_onevision" => Some(&["llama", "qwen2"]),
+        "instructblip" => Some(&["llama", "t5"]),
         "blip-2" => Some(&["opt", "t5"]),
         _ => None,
     }

@@ -246,4 +246,5 @@ parity_tests! {
     blip2_opt_tiny: "blip2-opt-tiny",
     instructblip_vicuna_tiny: "instructblip-vicuna-tiny",
     blip2_flan_t5_tiny: "blip2-flan-t5-tiny",
+    instructblip_flan_t5_tiny: "instructblip-flan-t5-tiny",
 }
