@@ -1,5 +1,7 @@
 //! The slow tier: a real downloaded checkpoint, run when `IRIS_MODEL_DIR` names one
-//! (`IRIS_SLOW=1 IRIS_MODEL_DIR=~/models/ov-0.5b bash scripts/test.sh`). Ignored otherwise.
+//! (`IRIS_SLOW=1 IRIS_MODEL_DIR=~/models/blip2-opt-2.7b bash scripts/test.sh`). Ignored
+//! otherwise. For Q-Former families (e.g. Salesforce/blip2-opt-2.7b) the attention maps are
+//! checked too.
 
 use iris_models::device::{DeviceChoice, Precision};
 use iris_models::generate::{CancelToken, Sampling, StopReason};
