@@ -553,3 +553,13 @@ impl Session {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The app runs each model on its own worker thread: a session must move there.
+    #[test]
+    fn session_can_move_to_a_worker_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<super::Session>();
+    }
+}

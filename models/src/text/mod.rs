@@ -13,7 +13,7 @@ pub use t5::{T5, T5Config, T5Decoding};
 use burn::prelude::*;
 
 /// What generation needs from a decoder-only language model.
-pub trait CausalLm {
+pub trait CausalLm: Send + Sync {
     /// Token embeddings. # Shapes: returns `[1, ids.len(), hidden]`
     fn embed(&self, ids: &[u32]) -> Tensor<3>;
     /// Runs new positions through the layers, appending them to `cache`; returns the final
