@@ -9,8 +9,8 @@ use image::RgbImage;
 use crate::config::{ConfigError, GenerationConfig, ModelConfig, SelectStrategy};
 use crate::family::PackLayout;
 use crate::preprocess::{
-    ClipImageProcessor, FeatureSelect, LlavaOnevisionImageProcessor, PixelValues,
-    PreprocessorConfig, ProcessorConfig, SizeParam, TilePlan, TokenSpec, UnpadAxis,
+    ClipImageProcessor, LlavaOnevisionImageProcessor, PixelValues, PreprocessorConfig,
+    ProcessorConfig, SizeParam, TilePlan, TokenSpec, UnpadAxis,
 };
 use crate::prompt::{
     ChatMessage, ChatTemplate, ContentPart, PromptError, Role, TextTokenizer,
@@ -162,10 +162,7 @@ impl ImageProcessor {
                     TokenSpec {
                         num_image_tokens: c.vision_config.patches_per_side().pow(2) as u32,
                         anyres_max: c.max_num_patches().map(|n| n as u32),
-                        feature_select: match c.vision_feature_select_strategy {
-                            SelectStrategy::Default => FeatureSelect::Default,
-                            SelectStrategy::Full => FeatureSelect::Full,
-                        },
+                        feature_select: c.vision_feature_select_strategy,
                     }
                 };
                 let p =

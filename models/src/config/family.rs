@@ -26,7 +26,8 @@ impl FeatureLayer {
 }
 
 /// `vision_feature_select_strategy`: `default` drops the CLS token, `full` keeps every token.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+/// Read from `config.json` (the model) and `processor_config.json` (the token count) alike.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SelectStrategy {
     Default,

@@ -286,15 +286,10 @@ impl PreprocessorConfig {
     }
 }
 
-/// How the vision tower's output is selected (`vision_feature_select_strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeatureSelect {
-    /// Drop the CLS token: the processor expands `<image>` to one token fewer.
-    Default,
-    /// Keep every token.
-    Full,
-}
+/// How the vision tower's output is selected (`vision_feature_select_strategy`): the same
+/// type the model config uses. `Default` drops the CLS token, so the processor expands
+/// `<image>` to one token fewer.
+pub use crate::config::SelectStrategy as FeatureSelect;
 
 /// `processor_config.json` of LLaVA-family processors (the keys the token count needs).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
