@@ -4,7 +4,7 @@
 use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear, RmsNorm};
 use burn::prelude::*;
-use burn::tensor::activation;
+use burn::tensor::{DType, TensorData, activation};
 
 use crate::config::Activation;
 use crate::weights::WeightLoader;
@@ -56,6 +56,22 @@ impl Activation {
             Self::Relu => activation::relu(x),
         }
     }
+}
+
+/// Token ids as a `[1, ids.len()]` int tensor, the input of an embedding table.
+pub fn token_ids(ids: &[u32], device: &Device) -> Tensor<2, Int> {
+    let values: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+    Tensor::from_data(TensorData::new(values, [1, ids.len()]), device)
+}
+
+/// Reads a tensor back to the host as f32 values (cast first when it is f16), surfacing a
+/// device failure (e.g. a buffer over the binding limit) as an error message.
+pub fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
+    t.cast(DType::F32)
+        .try_into_data()
+        .map_err(|e| format!("{e:?}"))?
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// Scaled dot-product attention with an optional additive mask, softmax in f32.

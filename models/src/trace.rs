@@ -5,6 +5,7 @@ use burn::prelude::*;
 use serde::Serialize;
 
 use crate::connector::QFormerAttentions;
+use crate::nn::read_f32;
 
 /// The attention of one layer: `probs[head][query][key]`.
 #[derive(Debug, Clone, Serialize)]
@@ -35,12 +36,7 @@ pub struct TraceError(String);
 
 fn nested(t: Tensor<3>) -> Result<Vec<Vec<Vec<f32>>>, TraceError> {
     let [h, q, k] = t.dims();
-    let data = t
-        .cast(burn::tensor::DType::F32)
-        .try_into_data()
-        .map_err(|e| TraceError(format!("{e:?}")))?
-        .try_to_vec::<f32>()
-        .map_err(|e| TraceError(format!("{e:?}")))?;
+    let data = read_f32(t).map_err(TraceError)?;
     Ok((0..h)
         .map(|hi| {
             (0..q)

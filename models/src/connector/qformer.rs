@@ -12,7 +12,7 @@ use burn::prelude::*;
 use serde::Deserialize;
 
 use crate::config::Activation;
-use crate::nn::{attention, layer_norm, linear, merge_heads, split_heads};
+use crate::nn::{attention, layer_norm, linear, merge_heads, split_heads, token_ids};
 use crate::weights::WeightLoader;
 
 /// `Blip2QFormerConfig` (transformers v4.57 defaults).
@@ -290,11 +290,7 @@ impl QFormer {
         let rows = match (&self.instruction, instruction.is_empty()) {
             (Some(e), false) => {
                 let len = instruction.len();
-                let ids: Vec<i64> = instruction.iter().map(|&i| i64::from(i)).collect();
-                let ids = Tensor::<2, Int>::from_data(
-                    burn::tensor::TensorData::new(ids, [1, len]),
-                    &image.device(),
-                );
+                let ids = token_ids(instruction, &image.device());
                 let text = e.word_embeddings.forward(ids)
                     + e.position_embeddings
                         .clone()

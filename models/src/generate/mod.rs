@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 
+use crate::nn::read_f32;
 use crate::text::CausalLm;
 
 /// Cancels a running generation from another thread; checked before every decode step.
@@ -71,12 +72,7 @@ pub enum GenerateError {
 fn last_logits(decoder: &dyn CausalLm, hidden: Tensor<3>) -> Result<Vec<f32>, GenerateError> {
     let len = hidden.dims()[1];
     let logits = decoder.logits(hidden.narrow(1, len - 1, 1));
-    logits
-        .cast(burn::tensor::DType::F32)
-        .try_into_data()
-        .map_err(|e| GenerateError::Device(format!("{e:?}")))?
-        .try_to_vec::<f32>()
-        .map_err(|e| GenerateError::Device(format!("{e:?}")))
+    read_f32(logits).map_err(GenerateError::Device)
 }
 
 /// Generates from prompt embeddings, calling `on_token` with each new id as it is chosen.

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use crate::config::{Activation, DecoderSpec};
-use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads};
+use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads, token_ids};
 use crate::weights::WeightLoader;
 
 use super::kv_cache::KvCache;
@@ -225,10 +225,7 @@ impl super::CausalLm for Decoder {
     }
 
     fn embed(&self, ids: &[u32]) -> Tensor<3> {
-        let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
-        let len = ids.len();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), &self.device());
-        self.embed_tokens.forward(ids)
+        self.embed_tokens.forward(token_ids(ids, &self.device()))
     }
 
     fn forward(&self, embeds: Tensor<3>, cache: &mut KvCache) -> Tensor<3> {

@@ -5,11 +5,10 @@
 
 use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::prelude::*;
-use burn::tensor::TensorData;
 use serde::Deserialize;
 
 use crate::config::Activation;
-use crate::nn::{attention, embedding, layer_norm, linear, merge_heads, split_heads};
+use crate::nn::{attention, embedding, layer_norm, linear, merge_heads, split_heads, token_ids};
 use crate::weights::WeightLoader;
 
 use super::KvCache;
@@ -221,13 +220,8 @@ impl OptDecoder {
 
 impl super::CausalLm for OptDecoder {
     fn embed(&self, ids: &[u32]) -> Tensor<3> {
-        let device = self.embed_positions.device();
-        let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
-        let len = ids.len();
-        self.embed_tokens.forward(Tensor::<2, Int>::from_data(
-            TensorData::new(ids, [1, len]),
-            &device,
-        ))
+        self.embed_tokens
+            .forward(token_ids(ids, &self.embed_positions.device()))
     }
 
     fn forward(&self, embeds: Tensor<3>, cache: &mut KvCache) -> Tensor<3> {

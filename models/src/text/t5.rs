@@ -9,7 +9,7 @@ use burn::tensor::{TensorData, activation};
 use serde::Deserialize;
 
 use crate::config::Activation;
-use crate::nn::{embedding, linear, merge_heads, rms_norm, split_heads};
+use crate::nn::{embedding, linear, merge_heads, rms_norm, split_heads, token_ids};
 use crate::weights::WeightLoader;
 
 use super::{CausalLm, KvCache};
@@ -363,13 +363,8 @@ impl T5 {
 
     /// Token embeddings from the shared table. # Shapes: returns `[1, ids.len(), d_model]`
     pub fn embed(&self, ids: &[u32]) -> Tensor<3> {
-        let device = self.shared.weight.val().device();
-        let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
-        let len = ids.len();
-        self.shared.forward(Tensor::<2, Int>::from_data(
-            TensorData::new(ids, [1, len]),
-            &device,
-        ))
+        self.shared
+            .forward(token_ids(ids, &self.shared.weight.val().device()))
     }
 
     /// Runs the encoder over input embeddings. # Shapes: `[1, L, d]` → `[1, L, d]`

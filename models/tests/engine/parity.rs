@@ -12,11 +12,7 @@ use iris_models::session::{Request, Session};
 use crate::fixtures::{self, Case, RefTensor, assert_close};
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.cast(burn::tensor::DType::F32)
-        .try_into_data()
-        .expect("device read-back")
-        .try_to_vec::<f32>()
-        .unwrap()
+    iris_models::nn::read_f32(t).expect("device read-back")
 }
 
 fn images(case: &Case) -> Vec<RgbImage> {
