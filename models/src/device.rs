@@ -122,7 +122,10 @@ pub fn adapters() -> Vec<AdapterInfo> {
 pub fn resolve(choice: DeviceChoice) -> (Device, String) {
     match choice {
         DeviceChoice::Cpu => (Device::flex(), "cpu (flex)".into()),
-        DeviceChoice::Gpu => (Device::wgpu(DeviceKind::DefaultDevice), describe_gpu()),
+        DeviceChoice::Gpu => (
+            Device::wgpu(DeviceKind::DefaultDevice),
+            describe_gpu(&adapters()),
+        ),
         DeviceChoice::Auto => {
             let found = adapters();
             let pick = |ty: &str| found.iter().any(|a| a.device_type == ty);
@@ -136,7 +139,7 @@ pub fn resolve(choice: DeviceChoice) -> (Device, String) {
                 None
             };
             match kind {
-                Some(kind) => (Device::wgpu(kind), describe_gpu()),
+                Some(kind) => (Device::wgpu(kind), describe_gpu(&found)),
                 None => (
                     Device::flex(),
                     "cpu (flex; no hardware GPU adapter found)".into(),
@@ -146,8 +149,8 @@ pub fn resolve(choice: DeviceChoice) -> (Device, String) {
     }
 }
 
-fn describe_gpu() -> String {
-    let found = adapters();
+/// Names the adapter wgpu will pick: the first hardware one, else the first at all.
+fn describe_gpu(found: &[AdapterInfo]) -> String {
     let best = found.iter().find(|a| a.hardware).or(found.first());
     match best {
         Some(a) => format!("gpu ({} via {})", a.name, a.backend),

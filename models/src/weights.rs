@@ -4,7 +4,7 @@
 //! tensors — and reports them all at once, so a truncated or mismatched checkpoint is diagnosed
 //! in one go.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -113,31 +113,6 @@ impl WeightFiles {
     /// Every tensor name in the checkpoint.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.names.keys().map(String::as_str)
-    }
-
-    /// Total bytes of tensor data on disk.
-    pub fn total_bytes(&self) -> u64 {
-        self.shards
-            .iter()
-            .map(|s| (s.mmap.len() - s.data_start) as u64)
-            .sum()
-    }
-
-    /// The on-disk dtype of the largest tensor ("f32", "f16", "bf16", ...).
-    pub fn dominant_dtype(&self) -> Option<String> {
-        let mut bytes_by_dtype: HashMap<String, usize> = HashMap::new();
-        for shard in &self.shards {
-            for info in shard.metadata.tensors().values() {
-                let n = info.data_offsets.1 - info.data_offsets.0;
-                *bytes_by_dtype
-                    .entry(format!("{:?}", info.dtype).to_lowercase())
-                    .or_default() += n;
-            }
-        }
-        bytes_by_dtype
-            .into_iter()
-            .max_by_key(|(_, n)| *n)
-            .map(|(d, _)| d)
     }
 
     /// Shape and f32 values of a tensor, converted from its on-disk dtype.
