@@ -419,7 +419,7 @@ impl InspectReport {
             if let Some(plan) = &img.plan {
                 let f = &plan.tokens.features;
                 out += &format!(
-                    "  pinpoint {}x{} -> {}x{} tiles of {}x{} + base view; feature grid {}x{} -> unpadded {}x{}{} -> {} grid + {} newline + {} base tokens\n",
+                    "  pinpoint {}x{} px -> {} rows x {} cols of {}x{} px tiles + base view; feature grid {}x{} (rows x cols) -> unpadded {}x{}{} -> {} grid + {} newline + {} base tokens\n",
                     plan.best_resolution.width,
                     plan.best_resolution.height,
                     plan.rows,
