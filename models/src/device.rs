@@ -157,3 +157,24 @@ fn describe_gpu(found: &[AdapterInfo]) -> String {
         None => "gpu (wgpu: no adapter found)".into(),
     }
 }
+
+/// The device for adapter `index` of [`adapters`] (what the app's device setting names), or
+/// `None` when there is no such adapter now (a GPU was removed since the setting was saved).
+pub fn resolve_adapter(index: usize) -> Option<(Device, String)> {
+    let found = adapters();
+    let chosen = found.get(index)?;
+    // burn numbers adapters per type, in the order wgpu enumerates them.
+    let nth = found[..index]
+        .iter()
+        .filter(|a| a.device_type == chosen.device_type)
+        .count();
+    let kind = match chosen.device_type.as_str() {
+        "DiscreteGpu" => DeviceKind::DiscreteGpu(nth),
+        "IntegratedGpu" => DeviceKind::IntegratedGpu(nth),
+        "VirtualGpu" => DeviceKind::VirtualGpu(nth),
+        "Cpu" => DeviceKind::Cpu,
+        _ => DeviceKind::DefaultDevice,
+    };
+    let label = format!("gpu ({} via {})", chosen.name, chosen.backend);
+    Some((Device::wgpu(kind), label))
+}

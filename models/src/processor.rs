@@ -47,6 +47,14 @@ pub enum MultiImage {
     Independent,
 }
 
+/// An earlier turn of a conversation: what the user sent and what the model answered.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub images: Vec<RgbImage>,
+    pub user: String,
+    pub assistant: String,
+}
+
 /// A prompt ready for the model: the rendered text, its token ids and the images.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -242,13 +250,34 @@ impl Processor {
         prompt: &str,
         mode: MultiImage,
     ) -> Result<Prepared, ProcessorError> {
-        let multi = images.len() > 1 && mode == MultiImage::Batched;
+        self.prepare_chat(&[], images, prompt, mode)
+    }
+
+    /// A prompt that continues a conversation: the earlier exchanges (their images stay where
+    /// they were sent), then this turn's images and text. Templated checkpoints render every
+    /// turn through the chat template; BLIP-2-style ones (no template) read the turns as one
+    /// text, each exchange `"{user} {assistant}"` followed by the new prompt, with every image's
+    /// query tokens in front. The Q-Former instruction (InstructBLIP) is this turn's prompt.
+    pub fn prepare_chat(
+        &self,
+        history: &[Exchange],
+        images: &[RgbImage],
+        prompt: &str,
+        mode: MultiImage,
+    ) -> Result<Prepared, ProcessorError> {
+        let current_images = images.len();
+        let all_images: Vec<&RgbImage> = history
+            .iter()
+            .flat_map(|e| e.images.iter())
+            .chain(images)
+            .collect();
+        let multi = all_images.len() > 1 && mode == MultiImage::Batched;
         let instruction = match &self.qformer_tokenizer {
             Some(t) => t.encode(prompt, true)?,
             None => Vec::new(),
         };
-        let images: Vec<PreparedImage> = images
-            .iter()
+        let images: Vec<PreparedImage> = all_images
+            .into_iter()
             .map(|img| PreparedImage {
                 instruction: instruction.clone(),
                 ..self.prepare_image(img, multi)
@@ -257,13 +286,20 @@ impl Processor {
         let counts: Vec<usize> = images.iter().map(|i| i.tokens).collect();
         let (rendered, input_ids) = match &self.template {
             Some(template) => {
-                let mut content: Vec<ContentPart> =
-                    images.iter().map(|_| ContentPart::Image).collect();
-                content.push(ContentPart::Text(prompt.to_owned()));
-                let messages = [ChatMessage {
-                    role: Role::User,
-                    content,
-                }];
+                let user = |n: usize, text: &str| {
+                    let mut content = vec![ContentPart::Image; n];
+                    content.push(ContentPart::Text(text.to_owned()));
+                    ChatMessage {
+                        role: Role::User,
+                        content,
+                    }
+                };
+                let mut messages = Vec::with_capacity(history.len() * 2 + 1);
+                for exchange in history {
+                    messages.push(user(exchange.images.len(), &exchange.user));
+                    messages.push(ChatMessage::text(Role::Assistant, &exchange.assistant));
+                }
+                messages.push(user(current_images, prompt));
                 let rendered = template.render(&messages, true, self.tokenizer.special_tokens())?;
                 let expanded =
                     expand_image_placeholders(&rendered, &self.image_token_str(), &counts)?;
@@ -278,8 +314,13 @@ impl Processor {
                     .iter()
                     .flat_map(|&n| std::iter::repeat_n(image_id, n))
                     .collect();
-                ids.extend(self.tokenizer.encode(prompt, true)?);
-                (prompt.to_owned(), ids)
+                let text: String = history
+                    .iter()
+                    .map(|e| format!("{} {} ", e.user, e.assistant))
+                    .chain(std::iter::once(prompt.to_owned()))
+                    .collect();
+                ids.extend(self.tokenizer.encode(&text, true)?);
+                (text, ids)
             }
         };
         Ok(Prepared {

@@ -14,11 +14,11 @@ use crate::config::{Blip2TextConfig, InstructBlipTextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
 use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
-use crate::processor::{MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
+use crate::processor::{Exchange, MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
 use crate::prompt::{PromptError, StreamDecoder};
 use crate::text::{CausalLm, Decoder, OptDecoder, T5};
 use crate::trace::QFormerAttentionMap;
-use crate::weights::{WeightFiles, WeightLoader, WeightsError};
+use crate::weights::{LoadProgress, WeightFiles, WeightLoader, WeightsError};
 
 /// Everything that can go wrong between a checkpoint folder and an answer.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +189,8 @@ fn load_model(
 /// A user's request: one turn with images then text.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// Earlier turns of the conversation (empty for a single question).
+    pub history: Vec<Exchange>,
     pub images: Vec<RgbImage>,
     pub prompt: String,
     pub max_new_tokens: usize,
@@ -251,6 +253,17 @@ impl Session {
         device_label: String,
         precision: Precision,
     ) -> Result<Self, SessionError> {
+        Self::load_reporting(dir, device, device_label, precision, &mut |_| {})
+    }
+
+    /// Like [`load_with`](Self::load_with), calling `on_progress` as the weights are read.
+    pub fn load_reporting(
+        dir: &Path,
+        device: Device,
+        device_label: String,
+        precision: Precision,
+        on_progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<Self, SessionError> {
         if !device.supports_dtype(precision.dtype()) {
             return Err(SessionError::UnsupportedPrecision {
                 precision,
@@ -262,7 +275,8 @@ impl Session {
         let processor = Processor::from_dir(dir)?;
         let config = processor.config();
         let files = WeightFiles::open(dir)?;
-        let mut w = WeightLoader::new(&files, &device, precision.dtype());
+        let mut w =
+            WeightLoader::new(&files, &device, precision.dtype()).with_progress(on_progress);
         let (vision, language) = load_model(dir, config, &mut w)?;
         w.finish()?;
         Ok(Self {
@@ -495,9 +509,12 @@ impl Session {
         mut on_text: impl FnMut(&str),
     ) -> Result<Answer, SessionError> {
         let start = Instant::now();
-        let prepared =
-            self.processor
-                .prepare_with(&request.images, &request.prompt, request.multi_image)?;
+        let prepared = self.processor.prepare_chat(
+            &request.history,
+            &request.images,
+            &request.prompt,
+            request.multi_image,
+        )?;
         let preprocess = start.elapsed().as_secs_f64() * 1e3;
         let start = Instant::now();
         let embeds = self.embed_prompt(&prepared)?;

@@ -30,6 +30,15 @@ pub enum WeightsError {
     Mismatch { dir: PathBuf, problems: Vec<String> },
 }
 
+/// What [`WeightFiles::summary`] reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeightSummary {
+    pub bytes: u64,
+    pub parameters: u64,
+    /// On-disk dtypes in lower case (`"f32"`, `"bf16"`, …).
+    pub dtypes: BTreeSet<String>,
+}
+
 struct Shard {
     path: PathBuf,
     mmap: Mmap,
@@ -115,6 +124,34 @@ impl WeightFiles {
         self.names.keys().map(String::as_str)
     }
 
+    /// Bytes on disk, parameter count and dtypes of the checkpoint, read from the headers only;
+    /// an error names the first file whose data ends before its header says (a cut download).
+    pub fn summary(&self) -> Result<WeightSummary, WeightsError> {
+        let mut summary = WeightSummary::default();
+        for shard in &self.shards {
+            summary.bytes += shard.mmap.len() as u64;
+            let mut end = 0;
+            for info in shard.metadata.tensors().values() {
+                summary.parameters += info.shape.iter().product::<usize>() as u64;
+                summary
+                    .dtypes
+                    .insert(format!("{:?}", info.dtype).to_lowercase());
+                end = end.max(info.data_offsets.1);
+            }
+            if shard.data_start + end > shard.mmap.len() {
+                return Err(WeightsError::Corrupt {
+                    path: shard.path.clone(),
+                    message: format!(
+                        "the file is {} bytes but its tensors need {} (an interrupted copy or download?)",
+                        shard.mmap.len(),
+                        shard.data_start + end
+                    ),
+                });
+            }
+        }
+        Ok(summary)
+    }
+
     /// Shape and f32 values of a tensor, converted from its on-disk dtype.
     fn read_f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
         let (index, stored) = self.names.get(name).ok_or("missing")?;
@@ -187,6 +224,25 @@ pub struct WeightLoader<'a> {
     used: BTreeSet<String>,
     ignored_prefixes: Vec<String>,
     problems: Vec<String>,
+    on_progress: Option<&'a mut dyn FnMut(LoadProgress)>,
+}
+
+/// How far a [`WeightLoader`] has come: tensors read so far out of those in the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadProgress {
+    pub tensors_read: usize,
+    pub tensors_total: usize,
+}
+
+impl LoadProgress {
+    /// The fraction done, in `0.0..=1.0`.
+    pub fn fraction(&self) -> f32 {
+        if self.tensors_total == 0 {
+            1.0
+        } else {
+            (self.tensors_read as f32 / self.tensors_total as f32).min(1.0)
+        }
+    }
 }
 
 impl<'a> WeightLoader<'a> {
@@ -199,7 +255,14 @@ impl<'a> WeightLoader<'a> {
             used: BTreeSet::new(),
             ignored_prefixes: Vec::new(),
             problems: Vec::new(),
+            on_progress: None,
         }
+    }
+
+    /// Calls `on_progress` after each tensor read (the app shows it as a load bar).
+    pub fn with_progress(mut self, on_progress: &'a mut dyn FnMut(LoadProgress)) -> Self {
+        self.on_progress = Some(on_progress);
+        self
     }
 
     pub fn device(&self) -> &Device {
@@ -253,6 +316,12 @@ impl<'a> WeightLoader<'a> {
             return Err(format!("missing (expected shape {shape:?})"));
         }
         self.used.insert(name.to_owned());
+        if let Some(report) = self.on_progress.as_mut() {
+            report(LoadProgress {
+                tensors_read: self.used.len(),
+                tensors_total: self.files.names.len(),
+            });
+        }
         let (found, values) = self.files.read_f32(name)?;
         if found != shape {
             return Err(format!("shape {found:?}, expected {shape:?}"));

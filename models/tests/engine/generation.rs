@@ -18,6 +18,7 @@ fn session() -> Session {
 
 fn request(max_new_tokens: usize, sampling: Sampling) -> Request {
     Request {
+        history: Vec::new(),
         images: vec![load_image(&fixtures::image_path("square_64x64.png")).unwrap()],
         prompt: "Describe the picture.".into(),
         max_new_tokens,

@@ -1,7 +1,9 @@
 //! The engine's integration tests: HF parity on fixture checkpoints and the `iris` CLI contract.
 
 mod cli;
+mod conversation;
 mod fixtures;
 mod generation;
 mod parity;
 mod real_checkpoint;
+mod weights;

@@ -120,6 +120,7 @@ fn check_case(session: &Session, model: &str, case: &Case) {
     );
 
     let request = Request {
+        history: Vec::new(),
         images: imgs,
         prompt: case.prompt.clone(),
         max_new_tokens: case.max_new_tokens,

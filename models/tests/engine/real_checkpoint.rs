@@ -27,6 +27,7 @@ fn real_checkpoint_answers_about_an_image() {
         .inspect(std::slice::from_ref(&image), "What shapes do you see?")
         .unwrap();
     let request = Request {
+        history: Vec::new(),
         images: vec![image],
         prompt: "What shapes do you see?".into(),
         max_new_tokens: 24,

@@ -65,6 +65,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let images = load_images(&args.image)?;
     let session = load_session(&args.model)?;
     let request = Request {
+        history: Vec::new(),
         images,
         prompt: args.prompt.clone(),
         max_new_tokens: args.new_tokens,

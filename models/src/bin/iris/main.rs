@@ -164,6 +164,7 @@ fn run_generate(args: GenerateArgs) -> Result<()> {
         Sampling::Greedy
     };
     let request = Request {
+        history: Vec::new(),
         images,
         prompt: args.prompt,
         max_new_tokens: args
