@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs Iris. Until the desktop app lands, this is the `iris` command-line engine: with no
-# arguments it answers a question about a bundled test image using a tiny fixture checkpoint
-# (random weights: the answer is gibberish, but every stage runs), so the whole path is
-# exercised with no download. With arguments, they go to `iris` (e.g. `generate --model DIR ...`).
+# Opens the Iris desktop app (builds it first: the page, then the Rust app with optimised
+# dependencies). Data (chats, settings, models) lives in the OS's app data folder, e.g.
+# ~/.local/share/dev.iris.app; set IRIS_DATA_DIR to use another folder.
+#
+#   bash scripts/run.sh            # the app
+#   bash scripts/run.sh cli ARGS   # the `iris` command-line engine instead (generate, inspect, …)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-if (($# == 0)); then
-  set -- generate --model tests/fixtures/models/llava-onevision-tiny \
-    --image tests/fixtures/images/square_64x64.png --prompt "What is in this picture?" \
-    --max-new-tokens 16
+if [[ "${1:-}" == cli ]]; then
+  shift
+  exec cargo run --quiet --locked -p iris-models --bin iris -- "$@"
 fi
-cargo run --quiet --locked -p iris-models --bin iris -- "$@"
+build_ui
+exec cargo run --quiet --locked -p iris-app --bin iris-app

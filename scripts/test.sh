@@ -4,15 +4,29 @@
 #   bash scripts/test.sh            # the whole suite, as CI runs it
 #   IRIS_SLOW=1 IRIS_MODEL_DIR=~/models/x bash scripts/test.sh   # also the slow tier: a real checkpoint
 #
-# The GPU tests run on whatever Vulkan driver is present; on a machine without a GPU that is
-# Mesa's software driver (lavapipe), installed below, so no GPU is needed.
+# Layers: the engine's HF-parity tests (CPU and Vulkan: on a machine without a GPU that is
+# Mesa's software driver, lavapipe, installed below), the shell's commands on Tauri's mock
+# runtime, the page in headless Chromium against a mocked IPC (Playwright), and the real app
+# in a real window under Xvfb (tauri-driver + WebKitWebDriver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-source scripts/setup.sh
+IRIS_SETUP_TESTS=1 source scripts/setup.sh
+
+# The WebDriver bridge for the end-to-end test (cargo install: ~75 s once).
+tools=/var/tmp/iris-tools
+if [[ ! -x "$tools/bin/tauri-driver" ]]; then
+  cargo install --quiet --locked tauri-driver --version '^2' --root "$tools"
+fi
+export IRIS_TAURI_DRIVER="$tools/bin/tauri-driver"
+export IRIS_E2E=1
+
+build_ui
 
 if [[ "${IRIS_SLOW:-0}" == 1 ]]; then
   cargo test --workspace --locked --profile ci -- --include-ignored
 else
   cargo test --workspace --locked --profile ci
 fi
+
+(cd ui && npm test)

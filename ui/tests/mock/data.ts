@@ -1,0 +1,122 @@
+// Seed data for the fake backend: models, chats, settings, devices, and drawn images.
+import type { Chat, DeviceInfo, ImageRef, Message, ModelEntry, Settings } from '../../src/services/types';
+
+const DATA_DIR = '/home/ada/.local/share/dev.iris.app/models';
+
+export function model(id: string, patch: Partial<ModelEntry> = {}): ModelEntry {
+  return {
+    id,
+    name: id,
+    path: `${DATA_DIR}/${id}`,
+    family: 'LLaVA-1.5',
+    modelType: 'llava',
+    sizeBytes: 14_100_000_000,
+    dtype: 'f16',
+    parameters: 7_063_427_072,
+    runnable: true,
+    problem: null,
+    source: 'downloaded',
+    ...patch,
+  };
+}
+
+export function defaultModels(): ModelEntry[] {
+  return [
+    model('llava-1.5-7b-hf', { name: 'llava-hf/llava-1.5-7b-hf' }),
+    model('blip2-opt-2.7b', {
+      name: 'Salesforce/blip2-opt-2.7b', family: 'BLIP-2', modelType: 'blip-2',
+      sizeBytes: 15_500_000_000, dtype: 'f32', parameters: 3_744_761_856,
+    }),
+    model('qwen2-vl-2b', {
+      name: 'qwen2-vl-2b', family: 'unknown', modelType: 'qwen2_vl', source: 'imported',
+      sizeBytes: 4_420_000_000, dtype: 'bf16', parameters: 2_208_985_600, runnable: false,
+      problem: 'Qwen2-VL models are not supported yet.',
+    }),
+  ];
+}
+
+export function defaultSettings(): Settings {
+  return {
+    device: 'auto', precision: 'f16', maxNewTokens: 512, temperature: 0, topK: 0, topP: 1,
+    seed: null, theme: 'light', hubUrl: 'https://huggingface.co',
+  };
+}
+
+export function defaultDevices(): DeviceInfo[] {
+  return [
+    { id: 'gpu:0', name: 'NVIDIA GeForce RTX 4070', kind: 'DiscreteGpu', backend: 'Vulkan' },
+    { id: 'cpu', name: 'CPU', kind: 'Cpu', backend: 'ndarray' },
+  ];
+}
+
+/** A picture drawn on a canvas (a sky, a sun and hills in colours taken from `name`). */
+export function drawImage(name: string, width: number, height: number): string {
+  let hash = 0;
+  for (const c of name) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  const hue = hash % 360;
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const g = canvas.getContext('2d')!;
+  const sky = g.createLinearGradient(0, 0, 0, height);
+  sky.addColorStop(0, `hsl(${hue} 70% 72%)`);
+  sky.addColorStop(1, `hsl(${(hue + 40) % 360} 75% 88%)`);
+  g.fillStyle = sky;
+  g.fillRect(0, 0, width, height);
+  g.fillStyle = `hsl(${(hue + 180) % 360} 85% 60%)`;
+  g.beginPath();
+  g.arc(width * 0.72, height * 0.3, Math.min(width, height) * 0.12, 0, Math.PI * 2);
+  g.fill();
+  g.fillStyle = `hsl(${(hue + 100) % 360} 35% 38%)`;
+  g.beginPath();
+  g.moveTo(0, height);
+  g.quadraticCurveTo(width * 0.3, height * 0.45, width * 0.6, height * 0.8);
+  g.quadraticCurveTo(width * 0.8, height * 0.6, width, height * 0.75);
+  g.lineTo(width, height);
+  g.fill();
+  return canvas.toDataURL('image/png');
+}
+
+export type StoredImage = { ref: ImageRef; full: string };
+
+export function makeImage(id: string, name: string, width = 1024, height = 768, full?: string): StoredImage {
+  return {
+    ref: { id, name, width, height, thumb: full ?? drawImage(name, 160, 120) },
+    full: full ?? drawImage(name, 640, 480),
+  };
+}
+
+function message(id: string, role: Message['role'], text: string, createdAt: number, images: ImageRef[] = []): Message {
+  return {
+    id, role, text, images, status: 'done', error: null, createdAt,
+    stats: role === 'assistant' ? { tokens: text.split(/\s+/).length, tokensPerSecond: 14.2, promptTokens: 612, imageTokens: 576 } : null,
+  };
+}
+
+export function defaultChats(now: number, images: Map<string, StoredImage>): Chat[] {
+  const dog = makeImage('img-seed-dog', 'dog-in-park.jpg');
+  const receipt = makeImage('img-seed-receipt', 'receipt.png', 900, 1400);
+  images.set(dog.ref.id, dog);
+  images.set(receipt.ref.id, receipt);
+  const hour = 3_600_000;
+  return [
+    {
+      id: 'chat-dog', title: 'What breed is this dog?', modelId: 'llava-1.5-7b-hf',
+      createdAt: now - 2 * hour, updatedAt: now - hour, messageCount: 4,
+      messages: [
+        message('m-dog-1', 'user', 'What breed is this dog?', now - 2 * hour, [dog.ref]),
+        message('m-dog-2', 'assistant', 'It looks like a **border collie**: black and white coat, medium build and the typical alert ears.', now - 2 * hour + 4000),
+        message('m-dog-3', 'user', 'Is it a puppy?', now - hour),
+        message('m-dog-4', 'assistant', 'Probably not. Its proportions and the size compared to the bench suggest an adult dog.', now - hour + 3000),
+      ],
+    },
+    {
+      id: 'chat-receipt', title: 'Receipt total', modelId: 'blip2-opt-2.7b',
+      createdAt: now - 50 * hour, updatedAt: now - 48 * hour, messageCount: 2,
+      messages: [
+        message('m-rc-1', 'user', 'What is the total on this receipt?', now - 50 * hour, [receipt.ref]),
+        message('m-rc-2', 'assistant', 'The total is `$42.17`, paid by card.', now - 50 * hour + 5000),
+      ],
+    },
+  ];
+}
