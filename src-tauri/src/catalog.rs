@@ -77,7 +77,7 @@ impl Catalog {
             }
             entries.push(describe(&id, &item.path()));
         }
-        entries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        entries.sort_by_key(|a| a.name.to_lowercase());
         Ok(entries)
     }
 

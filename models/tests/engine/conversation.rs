@@ -69,7 +69,7 @@ fn blip2_reads_earlier_turns_as_text_after_all_query_tokens() {
     let chat = processor
         .prepare_chat(
             &history,
-            &[image.clone()],
+            std::slice::from_ref(&image),
             "Question: what colour? Answer:",
             MultiImage::Batched,
         )

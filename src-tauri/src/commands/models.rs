@@ -178,3 +178,116 @@ fn download_event(progress: hub::DownloadProgress) -> DownloadEvent {
         hub::DownloadProgress::Verifying { file } => DownloadEvent::Verifying { file },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::Value;
+    use tauri::ipc::{Channel, InvokeResponseBody};
+    use tauri::test::{mock_builder, mock_context, noop_assets};
+
+    use super::*;
+    use crate::hub::test_server::{FakeRepo, TempDir, TestServer};
+
+    const COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+    /// The tiny LLaVA fixture, served by a loopback server in the Hub's layout.
+    fn serve_fixture(root: &std::path::Path) -> TestServer {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/models/llava-tiny");
+        let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&fixture)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        TestServer::start(vec![FakeRepo::create(
+            root,
+            "acme/llava-tiny",
+            COMMIT,
+            &refs,
+        )])
+    }
+
+    /// A mock-runtime app whose Hub is a loopback server holding the fixture as `acme/llava-tiny`.
+    fn app_with_hub(scratch: &TempDir) -> (tauri::App<tauri::test::MockRuntime>, TestServer) {
+        let server = serve_fixture(&scratch.path().join("hub"));
+        let app = crate::builder(mock_builder(), None)
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        crate::manage_state(app.handle(), &scratch.path().join("data")).unwrap();
+        let settings = app.state::<SettingsState>();
+        settings
+            .set(crate::settings::Settings {
+                hub_url: server.base_url(),
+                ..settings.get()
+            })
+            .unwrap();
+        (app, server)
+    }
+
+    #[test]
+    fn the_download_command_installs_a_runnable_model_with_progress() {
+        let scratch = TempDir::new("download-command");
+        let (app, server) = app_with_hub(&scratch);
+
+        let events = Arc::new(Mutex::new(Vec::<Value>::new()));
+        let sink = events.clone();
+        let channel = Channel::new(move |body: InvokeResponseBody| {
+            sink.lock().unwrap().push(body.deserialize().unwrap());
+            Ok(())
+        });
+        let model = tauri::async_runtime::block_on(download_model(
+            app.handle().clone(),
+            "acme/llava-tiny".into(),
+            None,
+            channel,
+        ))
+        .unwrap();
+        assert_eq!(model.id, "acme--llava-tiny");
+        assert_eq!(model.name, "acme/llava-tiny");
+        assert_eq!(
+            (model.source.as_str(), model.runnable),
+            ("downloaded", true)
+        );
+        assert_eq!(model.family, "LLaVA-1.5");
+        let events = events.lock().unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds.first(), Some(&"listing"));
+        assert_eq!(kinds.last(), Some(&"finished"));
+        assert!(kinds.contains(&"progress") && kinds.contains(&"verifying"));
+        let listed = app.state::<Catalog>().list().unwrap();
+        assert_eq!(listed, vec![model]);
+        // The download is no longer registered as running.
+        drop(server);
+        assert!(app.state::<Downloads>().running.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_repo_is_a_not_found_error_in_words() {
+        let scratch = TempDir::new("download-missing");
+        let (app, _server) = app_with_hub(&scratch);
+        let error = tauri::async_runtime::block_on(download_model(
+            app.handle().clone(),
+            "acme/nothing-here".into(),
+            None,
+            Channel::new(|_| Ok(())),
+        ))
+        .unwrap_err();
+        assert_eq!(error.code, "NOT_FOUND");
+        assert!(
+            error.message.contains("acme/nothing-here") || error.message.contains("not found"),
+            "{}",
+            error.message
+        );
+        assert!(app.state::<Catalog>().list().unwrap().is_empty());
+    }
+}

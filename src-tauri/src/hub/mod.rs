@@ -23,7 +23,7 @@ mod transfer;
 mod verify;
 
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 #[cfg(test)]
 mod tests;
 

@@ -207,7 +207,7 @@ fn stop_ends_the_answer_within_one_token_and_keeps_what_was_shown() {
         tokens <= 2,
         "{tokens} pieces arrived; stop must act within one token"
     );
-    assert_eq!(serde_json::to_value(&answer.status).unwrap(), "stopped");
+    assert_eq!(serde_json::to_value(answer.status).unwrap(), "stopped");
     let shown: String = events
         .iter()
         .filter(|e| e["kind"] == "token")
@@ -322,6 +322,4 @@ fn chats_are_listed_newest_first_renamed_and_deleted() {
         app.err("get_chat", json!({"id": a["id"]}))["code"],
         "NOT_FOUND"
     );
-    let _ = fixture_model("blip2-opt-tiny");
-    let _ = app.handle().state::<iris_app::catalog::Catalog>();
 }
