@@ -8,6 +8,7 @@
 pub mod config;
 pub mod connector;
 pub mod device;
+pub mod explain;
 pub mod family;
 pub mod generate;
 pub mod nn;

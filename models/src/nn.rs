@@ -88,7 +88,20 @@ pub fn attention(
     mask: Option<Tensor<2>>,
 ) -> (Tensor<4>, Tensor<4>) {
     let head_dim = q.dims()[3];
-    let scores = q.matmul(k.swap_dims(2, 3)) * (head_dim as f64).powf(-0.5);
+    attention_with_scale(q, k, v, mask, (head_dim as f64).powf(-0.5))
+}
+
+/// [`attention`] with an explicit score scale (1.0 for models that scale the queries
+/// themselves, as OPT does: the rounding then matches HF's).
+pub fn attention_with_scale(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    mask: Option<Tensor<2>>,
+    scale: f64,
+) -> (Tensor<4>, Tensor<4>) {
+    let scores = q.matmul(k.swap_dims(2, 3));
+    let scores = if scale == 1.0 { scores } else { scores * scale };
     let scores = match mask {
         Some(mask) => {
             let dtype = scores.dtype();

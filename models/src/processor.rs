@@ -213,6 +213,9 @@ impl Processor {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    pub fn image_processor(&self) -> &ImageProcessor {
+        &self.images
+    }
     pub fn config(&self) -> &ModelConfig {
         &self.config
     }

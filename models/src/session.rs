@@ -12,6 +12,7 @@ use image::RgbImage;
 
 use crate::config::{Blip2TextConfig, InstructBlipTextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
+use crate::explain::AnswerAttention;
 use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
 use crate::processor::{Exchange, MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
@@ -411,6 +412,27 @@ impl Session {
         Ok(QFormerAttentionMap::from_capture(attn, [side, side])?)
     }
 
+    /// Where each visual token of a prepared prompt came from, in prompt order (all images).
+    pub fn visual_token_places(&self, prepared: &Prepared) -> Vec<crate::explain::TokenPlace> {
+        let query_based = matches!(
+            self.config(),
+            ModelConfig::Blip2(_) | ModelConfig::InstructBlip(_)
+        );
+        let side = self.config().vision_config().patches_per_side();
+        prepared
+            .images
+            .iter()
+            .flat_map(|image| {
+                crate::explain::visual_token_places(
+                    self.processor.image_processor(),
+                    image,
+                    side,
+                    query_based,
+                )
+            })
+            .collect()
+    }
+
     /// Only the tiles the model reads: multi-image OneVision prompts use the base view alone.
     fn tiles_for(&self, image: &PreparedImage) -> Tensor<4> {
         let pixels = self.pixel_tensor(image);
@@ -506,8 +528,31 @@ impl Session {
         &self,
         request: &Request,
         cancel: &CancelToken,
-        mut on_text: impl FnMut(&str),
+        on_text: impl FnMut(&str),
     ) -> Result<Answer, SessionError> {
+        self.run(request, false, cancel, on_text)
+            .map(|explained| explained.answer)
+    }
+
+    /// Like [`generate`](Self::generate), also keeping what the teaching views show: the
+    /// prepared prompt (token counts, tile plans), each answer token's text and the language
+    /// model's attention from every answer token (decoder-only models).
+    pub fn explain(
+        &self,
+        request: &Request,
+        cancel: &CancelToken,
+        on_text: impl FnMut(&str),
+    ) -> Result<Explained, SessionError> {
+        self.run(request, true, cancel, on_text)
+    }
+
+    fn run(
+        &self,
+        request: &Request,
+        capture: bool,
+        cancel: &CancelToken,
+        mut on_text: impl FnMut(&str),
+    ) -> Result<Explained, SessionError> {
         let start = Instant::now();
         let prepared = self.processor.prepare_chat(
             &request.history,
@@ -525,12 +570,18 @@ impl Session {
             max_new_tokens: request.max_new_tokens,
             sampling: request.sampling.clone(),
             eos_token_ids: self.processor.eos_token_ids(),
+            capture_attention: capture,
         };
         let mut stream = StreamDecoder::new(self.processor.tokenizer());
         let mut stream_err = None;
+        let mut pieces = Vec::new();
         let on_token = |id| match stream.push(id) {
-            Ok(piece) if !piece.is_empty() => on_text(&piece),
-            Ok(_) => {}
+            Ok(piece) => {
+                if !piece.is_empty() {
+                    on_text(&piece);
+                }
+                pieces.push(piece);
+            }
             Err(e) => stream_err = Some(e),
         };
         let generated: Generated = match &self.language {
@@ -549,12 +600,19 @@ impl Session {
         let rest = stream.finish()?;
         if !rest.is_empty() {
             on_text(&rest);
+            if let Some(last) = pieces.last_mut() {
+                last.push_str(&rest);
+            }
         }
         let text = self
             .processor
             .tokenizer()
             .decode(&generated.token_ids, true)?;
-        Ok(Answer {
+        let answer_attention = match (&self.language, capture) {
+            (Language::DecoderOnly(_), true) => Some(self.answer_attention(&prepared, &generated)?),
+            _ => None,
+        };
+        let answer = Answer {
             token_ids: generated.token_ids,
             text,
             prompt_tokens: prepared.input_ids.len(),
@@ -567,8 +625,62 @@ impl Session {
                 prefill: generated.prefill_ms,
                 decode: generated.decode_ms,
             },
+        };
+        Ok(Explained {
+            answer,
+            prepared,
+            token_pieces: pieces,
+            answer_attention,
         })
     }
+
+    /// Reads the captured attention rows back from the device.
+    fn answer_attention(
+        &self,
+        prepared: &Prepared,
+        generated: &Generated,
+    ) -> Result<AnswerAttention, SessionError> {
+        let image_id = self.processor.image_token_id();
+        let image_positions = prepared
+            .input_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| Some(**id) == image_id)
+            .map(|(i, _)| i)
+            .collect();
+        let mut rows = Vec::with_capacity(generated.attention.len());
+        let (mut layers, mut heads) = (0, 0);
+        for step in &generated.attention {
+            let mut per_layer = Vec::with_capacity(step.len());
+            for row in step {
+                heads = row.dims()[0];
+                let values = crate::nn::read_f32(row.clone().cast(burn::tensor::DType::F32))
+                    .map_err(|e| {
+                        SessionError::Generate(crate::generate::GenerateError::Device(e))
+                    })?;
+                per_layer.push(values);
+            }
+            layers = per_layer.len();
+            rows.push(per_layer);
+        }
+        Ok(AnswerAttention {
+            layers,
+            heads,
+            prompt_tokens: prepared.input_ids.len(),
+            image_positions,
+            rows,
+        })
+    }
+}
+
+/// What [`Session::explain`] returns.
+pub struct Explained {
+    pub answer: Answer,
+    pub prepared: Prepared,
+    /// The text each answer token added (empty for a token that completes a later character).
+    pub token_pieces: Vec<String>,
+    /// `None` for encoder-decoder language models (T5).
+    pub answer_attention: Option<AnswerAttention>,
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub struct GenerateConfig {
     pub max_new_tokens: usize,
     pub sampling: Sampling,
     pub eos_token_ids: Vec<u32>,
+    /// Keep every pass's last-query attention (the teaching view); off in normal use.
+    pub capture_attention: bool,
 }
 
 /// The generated ids and how long each phase took.
@@ -57,6 +59,9 @@ pub struct Generated {
     pub stop: StopReason,
     pub prefill_ms: f64,
     pub decode_ms: f64,
+    /// With `capture_attention`: `[token][layer]` of `[heads, keys]`, the attention of the pass
+    /// that chose each token (as HF's `generate(output_attentions=True)` reports it).
+    pub attention: Vec<Vec<Tensor<2>>>,
 }
 
 /// Errors while generating.
@@ -97,6 +102,9 @@ pub fn generate(
     let budget = config.max_new_tokens.min(max - prompt_len);
     let mut sampler = Sampler::new(config.sampling.clone());
     let mut cache = decoder.new_cache();
+    if config.capture_attention {
+        cache.capture_attention();
+    }
     let mut ids = Vec::new();
 
     let start = Instant::now();
@@ -128,10 +136,15 @@ pub fn generate(
         let hidden = decoder.forward(decoder.embed(&[next]), &mut cache);
         logits = last_logits(decoder, hidden)?;
     };
+    let decode_ms = start.elapsed().as_secs_f64() * 1e3;
+    let mut attention = cache.take_attention();
+    // A pass whose token was never chosen (cancelled right after it) has nothing to explain.
+    attention.truncate(ids.len());
     Ok(Generated {
         token_ids: ids,
         stop,
         prefill_ms,
-        decode_ms: start.elapsed().as_secs_f64() * 1e3,
+        decode_ms,
+        attention,
     })
 }

@@ -147,7 +147,8 @@ impl SelfAttention {
         let k = apply_rotary(k, rope.0, rope.1);
         let (k, v) = cache.append(layer, k, v);
         let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
-        let (out, _) = attention(q, k, v, mask);
+        let (out, probs) = attention(q, k, v, mask);
+        cache.record_attention(layer, &probs);
         self.o_proj.forward(merge_heads(out))
     }
 

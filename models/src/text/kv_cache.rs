@@ -10,6 +10,9 @@ use burn::prelude::*;
 pub struct KvCache {
     layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
     len: usize,
+    /// When capturing (the app's teaching view): per forward pass, per layer, the attention
+    /// probabilities of the pass's last query over every key, `[heads, keys]`.
+    attention: Option<Vec<Vec<Tensor<2>>>>,
 }
 
 impl KvCache {
@@ -17,7 +20,41 @@ impl KvCache {
         Self {
             layers: (0..num_layers).map(|_| None).collect(),
             len: 0,
+            attention: None,
         }
+    }
+
+    /// Starts recording each forward pass's last-query attention (see [`record_attention`]).
+    ///
+    /// [`record_attention`]: Self::record_attention
+    pub fn capture_attention(&mut self) {
+        self.attention = Some(Vec::new());
+    }
+
+    /// Records `layer`'s attention probabilities of this pass when capturing; a no-op otherwise.
+    ///
+    /// # Shapes
+    /// - probs: `[1, heads, queries, keys]`; the last query's row is kept
+    pub fn record_attention(&mut self, layer: usize, probs: &Tensor<4>) {
+        let Some(steps) = self.attention.as_mut() else {
+            return;
+        };
+        let [_, heads, queries, keys] = probs.dims();
+        let row = probs
+            .clone()
+            .narrow(2, queries - 1, 1)
+            .reshape([heads, keys]);
+        if layer == 0 {
+            steps.push(Vec::new());
+        }
+        if let Some(step) = steps.last_mut() {
+            step.push(row);
+        }
+    }
+
+    /// The recorded attention rows, `[pass][layer]` of `[heads, keys]` (empty when not capturing).
+    pub fn take_attention(&mut self) -> Vec<Vec<Tensor<2>>> {
+        self.attention.take().unwrap_or_default()
     }
 
     /// Tokens already in the cache (the position of the next token).

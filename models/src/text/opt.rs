@@ -8,7 +8,9 @@ use burn::prelude::*;
 use serde::Deserialize;
 
 use crate::config::Activation;
-use crate::nn::{attention, embedding, layer_norm, linear, merge_heads, split_heads, token_ids};
+use crate::nn::{
+    attention_with_scale, embedding, layer_norm, linear, merge_heads, split_heads, token_ids,
+};
 use crate::weights::WeightLoader;
 
 use super::KvCache;
@@ -175,11 +177,14 @@ impl OptAttention {
         layer: usize,
     ) -> Tensor<3> {
         let head_dim = x.dims()[2] / self.num_heads;
-        let q = split_heads(self.q_proj.forward(x.clone()), self.num_heads, head_dim);
+        // HF scales the projected queries before the product (OPTAttention.scaling).
+        let q = self.q_proj.forward(x.clone()) * (head_dim as f64).powf(-0.5);
+        let q = split_heads(q, self.num_heads, head_dim);
         let k = split_heads(self.k_proj.forward(x.clone()), self.num_heads, head_dim);
         let v = split_heads(self.v_proj.forward(x), self.num_heads, head_dim);
         let (k, v) = cache.append(layer, k, v);
-        let (out, _) = attention(q, k, v, mask);
+        let (out, probs) = attention_with_scale(q, k, v, mask, 1.0);
+        cache.record_attention(layer, &probs);
         self.out_proj.forward(merge_heads(out))
     }
 }

@@ -1,5 +1,6 @@
 //! The engine's integration tests: HF parity on fixture checkpoints and the `iris` CLI contract.
 
+mod answer_attention;
 mod cli;
 mod conversation;
 mod fixtures;
