@@ -25,6 +25,8 @@ pub const COMMANDS: &[&str] = &[
     "get_settings",
     "set_settings",
     "list_devices",
+    "explain",
+    "answer_attention",
 ];
 
 fn main() {

@@ -14,6 +14,7 @@ use iris_models::generate::CancelToken;
 use iris_models::session::{Answer, Request, Session};
 
 use crate::error::{AppError, AppResult};
+use crate::explain::ExplainCapture;
 use crate::settings::DeviceSetting;
 
 /// Where and how a model runs; a change means a reload.
@@ -33,13 +34,21 @@ pub enum Progress {
     Text(String),
 }
 
+/// What a job produces, and where its result goes.
+pub enum Work {
+    /// A chat answer.
+    Chat(tokio::sync::oneshot::Sender<AppResult<Answer>>),
+    /// An answer with everything the teaching views show.
+    Explain(tokio::sync::oneshot::Sender<AppResult<Box<ExplainCapture>>>),
+}
+
 /// One answer to produce.
 pub struct Job {
     pub placement: Placement,
     pub request: Request,
     pub cancel: CancelToken,
     pub on_progress: Box<dyn FnMut(Progress) + Send>,
-    pub done: tokio::sync::oneshot::Sender<AppResult<Answer>>,
+    pub work: Work,
 }
 
 /// The managed engine state: the job queue and the running jobs' cancel tokens, per chat.
@@ -110,28 +119,63 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, rx: mpsc::Receiver<Job>) {
-        while let Ok(mut job) = rx.recv() {
-            let result =
-                catch_unwind(AssertUnwindSafe(|| self.answer(&mut job))).unwrap_or_else(|panic| {
-                    // The device may be in a bad state: load afresh next time.
-                    self.loaded = None;
-                    Err(AppError::from_panic(panic.as_ref()))
-                });
-            let _ = job.done.send(result);
+        while let Ok(job) = rx.recv() {
+            let Job {
+                placement,
+                request,
+                cancel,
+                mut on_progress,
+                work,
+            } = job;
+            match work {
+                Work::Chat(done) => {
+                    let result = self.guarded(|worker| {
+                        let session = worker.ready(&placement, &cancel, &mut on_progress)?;
+                        session
+                            .generate(&request, &cancel, |piece| {
+                                on_progress(Progress::Text(piece.to_owned()))
+                            })
+                            .map_err(|e| AppError::from_session(&e))
+                    });
+                    let _ = done.send(result);
+                }
+                Work::Explain(done) => {
+                    let result = self.guarded(|worker| {
+                        let session = worker.ready(&placement, &cancel, &mut on_progress)?;
+                        let mut on_text =
+                            |piece: &str| on_progress(Progress::Text(piece.to_owned()));
+                        crate::explain::capture(session, &request, &cancel, &mut on_text)
+                            .map(Box::new)
+                    });
+                    let _ = done.send(result);
+                }
+            }
         }
     }
 
-    fn answer(&mut self, job: &mut Job) -> AppResult<Answer> {
-        if job.cancel.is_cancelled() {
+    /// Runs engine work, turning a panic into an error (and dropping the model, since the
+    /// device may be in a bad state: it loads afresh next time).
+    fn guarded<T>(&mut self, work: impl FnOnce(&mut Self) -> AppResult<T>) -> AppResult<T> {
+        match catch_unwind(AssertUnwindSafe(|| work(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                self.loaded = None;
+                Err(AppError::from_panic(panic.as_ref()))
+            }
+        }
+    }
+
+    /// The session for `placement`, unless the job was cancelled while it waited.
+    fn ready(
+        &mut self,
+        placement: &Placement,
+        cancel: &CancelToken,
+        on_progress: &mut Box<dyn FnMut(Progress) + Send>,
+    ) -> AppResult<&Session> {
+        if cancel.is_cancelled() {
             return Err(AppError::cancelled());
         }
-        let session = self.session_for(&job.placement, &mut job.on_progress)?;
-        let on_progress = &mut job.on_progress;
-        session
-            .generate(&job.request, &job.cancel, |piece| {
-                on_progress(Progress::Text(piece.to_owned()))
-            })
-            .map_err(|e| AppError::from_session(&e))
+        self.session_for(placement, on_progress)
     }
 
     /// The loaded session for `placement`, loading it (and dropping another) when needed.

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod hub;
 pub mod images;
 pub mod settings;
@@ -62,6 +63,8 @@ pub fn builder<R: Runtime>(
             commands::settings::get_settings,
             commands::settings::set_settings,
             commands::settings::list_devices,
+            commands::explain::explain,
+            commands::explain::answer_attention,
         ])
 }
 
@@ -77,6 +80,7 @@ pub fn manage_state<R: Runtime>(
     app.manage(settings::SettingsState::load(dir));
     app.manage(Downloads::new(dir.join("models").join(".downloads")));
     app.manage(engine::Engine::start());
+    app.manage(explain::Explanations::default());
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use crate::catalog::Catalog;
 use crate::commands::blocking;
-use crate::engine::{Engine, Job, Placement, Progress};
+use crate::engine::{Engine, Job, Placement, Progress, Work};
 use crate::error::{AppError, AppResult};
 use crate::settings::SettingsState;
 use crate::store::{
@@ -346,7 +346,7 @@ async fn run_turn<R: Runtime>(
         request,
         cancel,
         on_progress,
-        done,
+        work: Work::Chat(done),
     })?;
     let outcome = result.await.unwrap_or_else(|_| {
         Err(AppError::plain(

@@ -1,0 +1,163 @@
+use std::sync::{Arc, Mutex};
+
+use iris_app::commands::explain::explain;
+use serde_json::{Value, json};
+use tauri::ipc::{Channel, InvokeResponseBody};
+
+use crate::harness::{Scratch, TestApp, fixture_image, fixture_model};
+
+fn reference(model: &str) -> Value {
+    let path = fixture_model(model).join("reference/answer_attention.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Explains the fixture's reference question about its reference image, through the command.
+fn run_explain(app: &TestApp, model: &str) -> (Value, Vec<Value>) {
+    let r = reference(model);
+    let model_id = app.import_fixture(model);
+    app.use_cpu(r["max_new_tokens"].as_u64().unwrap() as usize);
+    let image = app.ok(
+        "add_image_files",
+        json!({"paths": [fixture_image(r["image"].as_str().unwrap())]}),
+    );
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let channel = Channel::new(move |body: InvokeResponseBody| {
+        sink.lock()
+            .unwrap()
+            .push(body.deserialize::<Value>().unwrap());
+        Ok(())
+    });
+    let explanation = tauri::async_runtime::block_on(explain(
+        app.handle(),
+        model_id,
+        image[0]["id"].as_str().unwrap().into(),
+        r["prompt"].as_str().unwrap().into(),
+        channel,
+    ))
+    .unwrap();
+    let events = events.lock().unwrap().clone();
+    (serde_json::to_value(explanation).unwrap(), events)
+}
+
+/// HF's share of token 0's attention on visual tokens, averaged over layers and heads.
+fn hf_image_share(r: &Value) -> f64 {
+    let positions: Vec<usize> = r["image_positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap() as usize)
+        .collect();
+    let layers = r["steps"][0].as_array().unwrap();
+    let mut total = 0.0;
+    let mut n = 0.0;
+    for layer in layers {
+        for head in layer.as_array().unwrap() {
+            total += positions
+                .iter()
+                .map(|&p| head[p].as_f64().unwrap())
+                .sum::<f64>();
+            n += 1.0;
+        }
+    }
+    total / n
+}
+
+#[test]
+fn explaining_a_onevision_answer_gives_tiles_pipeline_and_hfs_attention() {
+    let dir = Scratch::new("explain-ov");
+    let app = TestApp::open(&dir.0);
+    let (x, events) = run_explain(&app, "llava-onevision-tiny");
+    let r = reference("llava-onevision-tiny");
+    assert!(events.iter().any(|e| e["kind"] == "token"));
+    assert_eq!(x["family"], "LLaVA-OneVision");
+    assert_eq!(x["answer"]["tokens"].as_array().unwrap().len(), 5);
+    assert!(
+        x["tilePlan"]["tiles"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(x["qformer"], Value::Null);
+    let names: Vec<&str> = x["pipeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Image",
+            "Encoder views",
+            "Patches per view",
+            "Vision tokens",
+            "Connector output",
+            "Prompt tokens",
+            "Answer tokens"
+        ]
+    );
+    assert_eq!(x["pipeline"][0]["count"], 300 * 50);
+    let visual = x["pipeline"][4]["count"].as_u64().unwrap() as usize;
+    assert_eq!(visual, r["image_positions"].as_array().unwrap().len());
+    assert_eq!(x["pipeline"][5]["count"], r["prompt_tokens"]);
+    let info = &x["answerAttention"];
+    assert_eq!(
+        (info["layers"].as_u64(), info["heads"].as_u64()),
+        (Some(2), Some(4))
+    );
+    assert_eq!(info["imageTokens"].as_array().unwrap().len(), visual);
+    assert_eq!(info["tokenCount"], 5);
+
+    // Maps on demand, through IPC: the share equals HF's.
+    let id = x["explanationId"].clone();
+    let map = app.ok(
+        "answer_attention",
+        json!({"explanationId": id, "token": 0, "layer": null, "head": null}),
+    );
+    assert_eq!(map["values"].as_array().unwrap().len(), visual);
+    let share = map["imageShare"].as_f64().unwrap();
+    assert!(
+        (share - hf_image_share(&r)).abs() < 1e-4,
+        "{share} vs HF {}",
+        hf_image_share(&r)
+    );
+    let one = app.ok(
+        "answer_attention",
+        json!({"explanationId": id, "token": 4, "layer": 1, "head": 3}),
+    );
+    assert_eq!(
+        (one["layer"].as_u64(), one["head"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let error = app.err(
+        "answer_attention",
+        json!({"explanationId": id, "token": 5, "layer": null, "head": null}),
+    );
+    assert_eq!(error["code"], "INVALID_INPUT");
+    let error = app.err(
+        "answer_attention",
+        json!({"explanationId": "nope", "token": 0, "layer": null, "head": null}),
+    );
+    assert_eq!(error["code"], "NOT_FOUND");
+}
+
+#[test]
+fn explaining_a_blip2_answer_gives_every_query_map() {
+    let dir = Scratch::new("explain-blip");
+    let app = TestApp::open(&dir.0);
+    let (x, _) = run_explain(&app, "blip2-opt-tiny");
+    assert_eq!(x["family"], "BLIP-2");
+    let q = &x["qformer"];
+    assert!(q["layers"].as_array().is_some_and(|l| !l.is_empty()));
+    let grid = q["grid"].as_array().unwrap();
+    let keys = q["layers"][0]["probs"][0][0].as_array().unwrap().len() as u64;
+    let cells = grid[0].as_u64().unwrap() * grid[1].as_u64().unwrap();
+    assert_eq!(keys, cells + u64::from(q["cls_token"].as_bool().unwrap()));
+    assert_eq!(x["tilePlan"], Value::Null);
+    let places = x["answerAttention"]["imageTokens"].as_array().unwrap();
+    assert!(
+        places
+            .iter()
+            .all(|p| p["view"] == "query" && p["rect"].is_null())
+    );
+}
