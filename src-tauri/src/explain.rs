@@ -167,6 +167,9 @@ pub struct AnswerAttentionInfo {
     pub heads: usize,
     pub image_tokens: Vec<TokenPlace>,
     pub token_count: usize,
+    /// BLIP-2 / InstructBLIP: `values` are the attention on the learned queries spread over
+    /// the patches each query reads (mean Q-Former cross-attention), not a direct map.
+    pub through_qformer: bool,
 }
 
 /// What `answer_attention` returns (docs/teaching.md `AttentionMap`).
@@ -180,9 +183,76 @@ pub struct AttentionMapReply {
     pub image_share: f32,
 }
 
+/// One kept explanation: its attention rows and, for BLIP-2, how each learned query spreads
+/// over the image patches (`[query][patch]`), to draw answer attention back onto the image.
+struct Kept {
+    id: String,
+    attention: AnswerAttention,
+    through_qformer: Option<Vec<Vec<f32>>>,
+}
+
 /// The last few explanations' captured attention, for `answer_attention`.
 #[derive(Default)]
-pub struct Explanations(Mutex<VecDeque<(String, AnswerAttention)>>);
+pub struct Explanations(Mutex<VecDeque<Kept>>);
+
+/// Each query's cross-attention over the patches, averaged over layers and heads (the class
+/// token left out): `[query][patch]`.
+fn query_spread(map: &QFormerAttentionMap) -> Vec<Vec<f32>> {
+    let skip = usize::from(map.cls_token);
+    let patches = map.grid[0] * map.grid[1];
+    let queries = map
+        .layers
+        .first()
+        .map_or(0, |l| l.probs.first().map_or(0, Vec::len));
+    let mut spread = vec![vec![0.0f32; patches]; queries];
+    let n = map
+        .layers
+        .iter()
+        .map(|l| l.probs.len())
+        .sum::<usize>()
+        .max(1) as f32;
+    for layer in &map.layers {
+        for head in &layer.probs {
+            for (q, row) in head.iter().enumerate() {
+                for (p, v) in row[skip..].iter().enumerate() {
+                    spread[q][p] += v / n;
+                }
+            }
+        }
+    }
+    spread
+}
+
+/// Attention on each query spread over the patches it reads.
+fn spread_over_patches(on_queries: &[f32], spread: &[Vec<f32>]) -> Vec<f32> {
+    let patches = spread.first().map_or(0, Vec::len);
+    let mut out = vec![0.0f32; patches];
+    for (weight, row) in on_queries.iter().zip(spread) {
+        for (o, v) in out.iter_mut().zip(row) {
+            *o += weight * v;
+        }
+    }
+    out
+}
+
+/// The patch grid over the whole image (BLIP's processor resizes without cropping).
+fn patch_places(grid: [usize; 2], width: u32, height: u32) -> Vec<TokenPlace> {
+    let (cw, ch) = (
+        f64::from(width) / grid[1] as f64,
+        f64::from(height) / grid[0] as f64,
+    );
+    (0..grid[0] * grid[1])
+        .map(|i| TokenPlace {
+            rect: Some(iris_models::preprocess::SourceRect {
+                x: (i % grid[1]) as f64 * cw,
+                y: (i / grid[1]) as f64 * ch,
+                width: cw,
+                height: ch,
+            }),
+            view: "patch",
+        })
+        .collect()
+}
 
 /// Explanations kept at once (each holds every answer token's attention rows).
 const KEPT: usize = 4;
@@ -205,6 +275,13 @@ impl Explanations {
             family,
         } = capture;
         let image = &explained.prepared.images[0];
+        // BLIP-2: answer tokens attend to learned queries; drawn through the Q-Former's
+        // cross-attention onto the patches they read.
+        let through_qformer = qformer.as_ref().map(query_spread);
+        let places = match &qformer {
+            Some(map) => patch_places(map.grid, image.width, image.height),
+            None => places,
+        };
         let info = explained
             .answer_attention
             .as_ref()
@@ -213,6 +290,7 @@ impl Explanations {
                 heads: a.heads,
                 image_tokens: places.clone(),
                 token_count: a.rows.len(),
+                through_qformer: through_qformer.is_some(),
             });
         let explanation = Explanation {
             explanation_id: id.clone(),
@@ -236,7 +314,11 @@ impl Explanations {
         };
         if let Some(attention) = explained.answer_attention {
             let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            kept.push_back((id, attention));
+            kept.push_back(Kept {
+                id,
+                attention,
+                through_qformer,
+            });
             while kept.len() > KEPT {
                 kept.pop_front();
             }
@@ -252,7 +334,7 @@ impl Explanations {
         head: Option<usize>,
     ) -> AppResult<AttentionMapReply> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, attention) = kept.iter().find(|(k, _)| k == id).ok_or_else(|| {
+        let found = kept.iter().find(|k| k.id == id).ok_or_else(|| {
             AppError::plain(
                 "NOT_FOUND",
                 "This explanation is no longer in memory. Run Explain again.",
@@ -261,9 +343,14 @@ impl Explanations {
         let AttentionMap {
             values,
             image_share,
-        } = attention
+        } = found
+            .attention
             .map(token, layer, head)
             .map_err(|e| AppError::invalid_input(e.to_string()))?;
+        let values = match &found.through_qformer {
+            Some(spread) => spread_over_patches(&values, spread),
+            None => values,
+        };
         Ok(AttentionMapReply {
             token,
             layer,

@@ -154,10 +154,32 @@ fn explaining_a_blip2_answer_gives_every_query_map() {
     let cells = grid[0].as_u64().unwrap() * grid[1].as_u64().unwrap();
     assert_eq!(keys, cells + u64::from(q["cls_token"].as_bool().unwrap()));
     assert_eq!(x["tilePlan"], Value::Null);
-    let places = x["answerAttention"]["imageTokens"].as_array().unwrap();
+    // Answer attention on the queries is drawn through the Q-Former onto the patch grid.
+    let info = &x["answerAttention"];
+    assert_eq!(info["throughQformer"], true);
+    let places = info["imageTokens"].as_array().unwrap();
+    assert_eq!(places.len() as u64, cells);
     assert!(
         places
             .iter()
-            .all(|p| p["view"] == "query" && p["rect"].is_null())
+            .all(|p| p["view"] == "patch" && p["rect"]["width"].is_number())
+    );
+    let map = app.ok(
+        "answer_attention",
+        json!({"explanationId": x["explanationId"], "token": 0, "layer": null, "head": null}),
+    );
+    let values: Vec<f64> = map["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(values.len() as u64, cells);
+    // Spreading keeps the mass that reached the queries, less what their class token took.
+    let spread: f64 = values.iter().sum();
+    let share = map["imageShare"].as_f64().unwrap();
+    assert!(
+        spread > 0.0 && spread <= share + 1e-5,
+        "{spread} of {share}"
     );
 }
