@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "list_devices",
     "explain",
     "answer_attention",
+    "save_export",
 ];
 
 fn main() {

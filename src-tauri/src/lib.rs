@@ -65,6 +65,7 @@ pub fn builder<R: Runtime>(
             commands::settings::list_devices,
             commands::explain::explain,
             commands::explain::answer_attention,
+            commands::explain::save_export,
         ])
 }
 

@@ -54,3 +54,14 @@ pub async fn pick_images<R: Runtime>(app: &AppHandle<R>) -> AppResult<Vec<PathBu
     })
     .await
 }
+
+/// Asks where to save a file named `suggested`; `None` when cancelled.
+pub async fn save_path<R: Runtime>(
+    app: &AppHandle<R>,
+    suggested: String,
+) -> AppResult<Option<PathBuf>> {
+    on_main_thread(app, move |d| {
+        d.set_title("Save").set_file_name(&suggested).save_file()
+    })
+    .await
+}

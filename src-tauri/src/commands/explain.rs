@@ -108,3 +108,44 @@ pub fn answer_attention(
 ) -> AppResult<AttentionMapReply> {
     explanations.map(&explanation_id, token, layer, head)
 }
+
+/// Saves an export (a view's PNG or its numbers as JSON) where the user picks; returns the path,
+/// or null when the dialog was cancelled. With `path` given, writes there without asking (tests,
+/// and the page's "save again").
+#[tauri::command]
+pub async fn save_export<R: Runtime>(
+    app: AppHandle<R>,
+    suggested_name: String,
+    data_base64: String,
+    path: Option<String>,
+) -> AppResult<Option<String>> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data_base64.trim())
+        .map_err(|e| {
+            AppError::new(
+                "INVALID_INPUT",
+                "The export data is damaged.",
+                Some(e.to_string()),
+            )
+        })?;
+    let target = match path {
+        Some(p) => std::path::PathBuf::from(p),
+        None => match crate::commands::dialogs::save_path(&app, suggested_name).await? {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+    };
+    let shown = target.display().to_string();
+    blocking(move || {
+        std::fs::write(&target, bytes).map_err(|e| {
+            AppError::new(
+                "STORAGE",
+                format!("Iris could not write {}.", target.display()),
+                Some(e.to_string()),
+            )
+        })
+    })
+    .await?;
+    Ok(Some(shown))
+}

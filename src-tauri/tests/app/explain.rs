@@ -183,3 +183,26 @@ fn explaining_a_blip2_answer_gives_every_query_map() {
         "{spread} of {share}"
     );
 }
+
+#[test]
+fn exports_are_written_where_asked_and_bad_data_is_refused() {
+    let dir = Scratch::new("export");
+    let app = TestApp::open(&dir.0);
+    let target = dir.0.join("map.json");
+    let saved = app.ok(
+        "save_export",
+        json!({"suggestedName": "map.json", "dataBase64": "eyJhIjogMX0=", "path": target}),
+    );
+    assert_eq!(saved, json!(target.display().to_string()));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "{\"a\": 1}");
+    let error = app.err(
+        "save_export",
+        json!({"suggestedName": "x.png", "dataBase64": "***", "path": dir.0.join("x.png")}),
+    );
+    assert_eq!(error["code"], "INVALID_INPUT");
+    let error = app.err(
+        "save_export",
+        json!({"suggestedName": "x.png", "dataBase64": "eA==", "path": dir.0.join("missing/x.png")}),
+    );
+    assert_eq!(error["code"], "STORAGE");
+}
