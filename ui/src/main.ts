@@ -3,12 +3,14 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/chat.css';
 import './styles/pages.css';
+import './styles/explain.css';
 import { applyTheme } from './lib/theme';
 import { toastError } from './lib/toast';
 import { getSettings } from './services/settings';
 import type { AppError } from './services/types';
 import { Shell } from './shell';
 import { ChatView } from './views/chat/chat-view';
+import { ExplainView } from './views/explain/explain-view';
 import { ModelsView } from './views/models/models-view';
 import { SettingsView } from './views/settings/settings-view';
 
@@ -21,13 +23,15 @@ async function main(): Promise<void> {
   }
   const shell = new Shell();
   const chat = new ChatView(shell);
+  const explain = new ExplainView();
   const models = new ModelsView();
   const settings = new SettingsView();
   shell.add(chat, 'Chat', 'chat');
+  shell.add(explain, 'How it sees', 'eye');
   shell.add(models, 'Models', 'models');
   shell.add(settings, 'Settings', 'settings');
   document.getElementById('app')?.replaceChildren(shell.el);
-  await Promise.all([chat.start(), models.start(), settings.start()]);
+  await Promise.all([chat.start(), explain.start(), models.start(), settings.start()]);
   shell.navigate('chat');
   document.documentElement.dataset.ready = 'true';
 }

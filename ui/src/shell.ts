@@ -1,5 +1,5 @@
-// The window frame: a side rail of pages and the page host. Future pages ("How it sees",
-// "Documents") are one more entry in `views`.
+// The window frame: a side rail of pages and the page host. A new page ("Documents") is one
+// more entry.
 import { h, icon } from './lib/dom';
 import type { Navigator, View, ViewId } from './views/view';
 
@@ -29,6 +29,10 @@ export class Shell implements Navigator {
     this.rail.appendChild(button);
     view.el.hidden = true;
     this.host.appendChild(view.el);
+  }
+
+  currentView(): View | null {
+    return this.entries.find((e) => e.view.id === this.currentId)?.view ?? null;
   }
 
   navigate(id: ViewId): void {

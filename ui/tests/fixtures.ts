@@ -49,6 +49,9 @@ export class Mock {
   emit(event: string, payload: unknown): Promise<void> {
     return this.page.evaluate((a) => irisMock().emit(a.event, a.payload).then(() => undefined), { event, payload });
   }
+  cancelNextSave(): Promise<void> {
+    return this.page.evaluate(() => irisMock().cancelNextSave());
+  }
   isRunning(): Promise<boolean> {
     return this.page.evaluate(() => irisMock().isRunning());
   }

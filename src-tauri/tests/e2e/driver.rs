@@ -101,6 +101,22 @@ impl Session {
         }
     }
 
+    /// Scrolls the first match to the top of the page (for screenshots).
+    pub fn scroll_to(&self, css: &str) {
+        let script = "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});";
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": [css]})),
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
     pub fn text_of(&self, css: &str) -> String {
         let id = self.find(css);
         self.call("GET", &format!("/element/{id}/text"), None)

@@ -18,22 +18,57 @@ use serde_json::{Value, json};
 use display::{Background, Xvfb};
 use driver::Session;
 
+/// One real window at a time: the tests share the display number and driver ports.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
 
-/// A data folder with the tiny LLaVA checkpoint installed and CPU, 8-token settings.
-fn prepare_data_dir(dir: &Path) {
-    let model = dir.join("models/llava-tiny");
-    std::fs::create_dir_all(&model).unwrap();
-    for f in std::fs::read_dir(fixtures().join("models/llava-tiny")).unwrap() {
-        let f = f.unwrap();
-        if f.file_type().unwrap().is_file() {
-            std::fs::copy(f.path(), model.join(f.file_name())).unwrap();
+/// A data folder with fixture checkpoints installed and CPU settings.
+fn prepare_data_dir(dir: &Path, models: &[&str], max_new_tokens: usize) {
+    let _ = std::fs::remove_dir_all(dir);
+    for name in models {
+        let model = dir.join("models").join(name);
+        std::fs::create_dir_all(&model).unwrap();
+        for f in std::fs::read_dir(fixtures().join("models").join(name)).unwrap() {
+            let f = f.unwrap();
+            if f.file_type().unwrap().is_file() {
+                std::fs::copy(f.path(), model.join(f.file_name())).unwrap();
+            }
         }
     }
-    let settings = json!({"device": "cpu", "maxNewTokens": 8, "theme": "light"});
+    let settings = json!({"device": "cpu", "maxNewTokens": max_new_tokens, "theme": "light"});
     std::fs::write(dir.join("settings.json"), settings.to_string()).unwrap();
+}
+
+/// The real app under Xvfb, through tauri-driver, on `data`; `None` when not asked to run.
+fn launch(data: &Path) -> Option<(Xvfb, Background, Session)> {
+    if std::env::var_os("IRIS_E2E").is_none() {
+        eprintln!("skipped: set IRIS_E2E=1 (scripts/test.sh does) to run the real-window test");
+        return None;
+    }
+    let display = Xvfb::start();
+    let driver_bin = std::env::var("IRIS_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+    let port = 4444 + (std::process::id() % 500) as u16 * 2;
+    let driver = Background::spawn(
+        std::process::Command::new(&driver_bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &(port + 1).to_string(),
+            ])
+            .env("DISPLAY", display.name())
+            .env("IRIS_DATA_DIR", data)
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        "tauri-driver",
+    );
+    driver::wait_for_port(port);
+    driver::wait_for_port(port + 1);
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_iris-app"));
+    let session = Session::start(&format!("http://127.0.0.1:{port}"), &app);
+    Some((display, driver, session))
 }
 
 fn hf_greedy_text() -> String {
@@ -58,27 +93,12 @@ fn screenshot(display: &Xvfb, name: &str) {
 
 #[test]
 fn drop_an_image_ask_and_see_the_streamed_answer_in_the_real_window() {
-    if std::env::var_os("IRIS_E2E").is_none() {
-        eprintln!("skipped: set IRIS_E2E=1 (scripts/test.sh does) to run the real-window test");
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let data = std::env::temp_dir().join(format!("iris-e2e-chat-{}", std::process::id()));
+    prepare_data_dir(&data, &["llava-tiny"], 8);
+    let Some((display, _driver, session)) = launch(&data) else {
         return;
-    }
-    let data = std::env::temp_dir().join(format!("iris-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    prepare_data_dir(&data);
-    let display = Xvfb::start();
-    let driver_bin = std::env::var("IRIS_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-    let _driver = Background::spawn(
-        std::process::Command::new(&driver_bin)
-            .args(["--port", "4444", "--native-port", "4445"])
-            .env("DISPLAY", display.name())
-            .env("IRIS_DATA_DIR", &data)
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
-        "tauri-driver",
-    );
-    driver::wait_for_port(4444);
-    driver::wait_for_port(4445);
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_iris-app"));
-    let session = Session::start("http://127.0.0.1:4444", &app);
+    };
 
     // The model from the data folder is offered; a new chat uses it.
     session.wait_for("textarea[aria-label='Message']", Duration::from_secs(60));
@@ -139,6 +159,67 @@ fn drop_an_image_ask_and_see_the_streamed_answer_in_the_real_window() {
     session.click_text("nav button", "Settings");
     session.wait_for("select", Duration::from_secs(10));
     screenshot(&display, "settings");
+    session.close();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn a_teacher_walks_through_qformer_maps_tiles_and_answer_attention() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let data = std::env::temp_dir().join(format!("iris-e2e-teach-{}", std::process::id()));
+    prepare_data_dir(&data, &["blip2-opt-tiny", "llava-onevision-tiny"], 5);
+    let Some((display, _driver, session)) = launch(&data) else {
+        return;
+    };
+    session.wait_for("nav button[data-view='explain']", Duration::from_secs(60));
+    session.click("nav button[data-view='explain']");
+    session.wait_for(
+        "#explain-model option[value='blip2-opt-tiny']",
+        Duration::from_secs(20),
+    );
+
+    // BLIP-2: a photo dropped on the view, explained; the Q-Former's maps of the 32 queries.
+    session.select("#explain-model", "blip2-opt-tiny");
+    display.drag_file(
+        &fixtures().join("images/large_1024x768.png"),
+        (1300, 100),
+        (700, 300),
+    );
+    session.wait_for("[data-testid='explain-image'] img", Duration::from_secs(20));
+    session.click("[data-testid='explain-button']");
+    session.wait_for("#tab-qformer", Duration::from_secs(300));
+    session.click("#tab-qformer");
+    session.wait_for("[data-testid='qformer-canvas']", Duration::from_secs(20));
+    let cls = session.text_of("[data-testid='qformer-cls']");
+    assert!(cls.contains('%'), "{cls}");
+    session.scroll_to("[role='tablist']");
+    screenshot(&display, "how-it-sees-qformer");
+
+    // LLaVA-OneVision on the same image: the AnyRes tiles, then where an answer word looked.
+    session.select("#explain-model", "llava-onevision-tiny");
+    session.click("[data-testid='explain-button']");
+    session.wait_for("#tab-anyres", Duration::from_secs(300));
+    session.click("#tab-anyres");
+    session.wait_for("[data-testid='anyres-canvas']", Duration::from_secs(20));
+    let chosen = session.text_of("[data-testid='anyres-candidate'][aria-current='true']");
+    assert!(!chosen.is_empty());
+    session.scroll_to("[role='tablist']");
+    screenshot(&display, "how-it-sees-anyres");
+    session.click("#tab-tokens");
+    session.wait_for("[data-testid='answer-token']", Duration::from_secs(20));
+    session.click("[data-testid='answer-token']");
+    let share = session.wait_until(Duration::from_secs(20), |s| {
+        let shown = !s.find_all("[data-testid='image-share']").is_empty();
+        let text = if shown {
+            s.text_of("[data-testid='image-share']")
+        } else {
+            String::new()
+        };
+        text.contains('%').then_some(text)
+    });
+    assert!(share.contains("attention"), "{share}");
+    session.scroll_to("[role='tablist']");
+    screenshot(&display, "how-it-sees-tokens");
     session.close();
     let _ = std::fs::remove_dir_all(&data);
 }

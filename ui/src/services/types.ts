@@ -96,3 +96,97 @@ export type DownloadEvent =
   | { kind: 'progress'; file: string; doneBytes: number; totalBytes: number }
   | { kind: 'verifying'; file: string }
   | { kind: 'finished'; model: ModelEntry };
+
+// ---- "How it sees" (docs/teaching.md) ----
+
+export type ExplainEvent =
+  | { kind: 'loading'; progress: number; stage: string }
+  | { kind: 'token'; text: string };
+
+/** A rectangle in source-image pixels (fractional). */
+export type Rect = { x: number; y: number; width: number; height: number };
+
+/** One row of the pipeline table, in order (Image, Encoder views, … Answer tokens). */
+export type PipelineStage = { name: string; detail: string; count: number };
+
+export type Timings = { load: number; preprocess: number; vision: number; prefill: number; decode: number };
+
+export type Explanation = {
+  explanationId: string;
+  modelId: string;
+  family: string;
+  image: { id: string; width: number; height: number };
+  prompt: string;
+  answer: { text: string; tokens: string[] };
+  pipeline: PipelineStage[];
+  timingsMs: Timings;
+  tilePlan: TilePlan | null;
+  qformer: QFormerMap | null;
+  answerAttention: AnswerAttentionInfo | null;
+};
+
+/** A visual token of the prompt: where it came from in source pixels (null for a newline, class
+ * or learned-query token). view: "image", "base", "tile", "newline", "cls", "query", "patch". */
+export type ImageToken = { rect: Rect | null; view: string };
+
+export type AnswerAttentionInfo = {
+  layers: number;
+  heads: number;
+  imageTokens: ImageToken[];
+  tokenCount: number;
+  /** BLIP-2 / InstructBLIP: the attention on the learned queries spread over the patches each
+   * query reads (imageTokens are then the patch grid, view "patch"). */
+  throughQformer: boolean;
+};
+
+/** Attention from answer token `token` to every visual token (`layer`/`head` null: the mean). */
+export type AttentionMap = {
+  token: number;
+  layer: number | null;
+  head: number | null;
+  values: number[];
+  imageShare: number;
+};
+
+/** One layer's attention probabilities, `[head][query][key]` (the engine's own struct). */
+export type LayerAttention = { layer: number; probs: number[][][] };
+
+/** The engine's trace::QFormerAttentionMap (snake_case, as serialised). */
+export type QFormerMap = {
+  kind: string;
+  grid: [number, number];
+  cls_token: boolean;
+  layers: LayerAttention[];
+  self_attention: LayerAttention[];
+};
+
+export type Resolution = { height: number; width: number };
+
+export type PinpointScore = { resolution: Resolution; effective_resolution: number; wasted_resolution: number };
+
+/** The engine's preprocess::TilePlan (snake_case, as serialised). */
+export type TilePlan = {
+  source: Resolution;
+  tile: Resolution;
+  candidates: PinpointScore[];
+  chosen: number;
+  best_resolution: Resolution;
+  resized: Resolution;
+  padding: { top: number; bottom: number; left: number; right: number };
+  rows: number;
+  cols: number;
+  base_view: Rect;
+  tiles: { row: number; col: number; source_rect: Rect | null }[];
+  tokens: {
+    patches_per_side: number;
+    tokens_per_tile: number;
+    base_tokens: number;
+    token_grid_rows: number;
+    token_grid_cols: number;
+    grid_tokens: number;
+    newline_tokens: number;
+    drops_cls_token: boolean;
+    total: number;
+    features: unknown;
+  };
+};

@@ -3,8 +3,9 @@
 // window.__IRIS_MOCK_CONFIG__; driven and inspected by tests through window.__irisMock.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type {
-  AppError, Chat, ChatSummary, DownloadEvent, GenEvent, ImageRef, Message, ModelEntry, Settings,
+  AppError, Chat, ChatSummary, DownloadEvent, ExplainEvent, Explanation, GenEvent, ImageRef, Message, ModelEntry, Settings,
 } from '../../src/services/types';
+import { attentionFor, explanationFor } from './explain-data';
 import { defaultChats, defaultDevices, defaultModels, defaultSettings, makeImage, model, type StoredImage } from './data';
 import { Gate, type MockConfig } from './gate';
 
@@ -24,6 +25,8 @@ const genGate = new Gate(config.manual ?? false, config.tokenDelayMs ?? 12);
 const downloadGate = new Gate(config.manualDownloads ?? false, config.downloadDelayMs ?? 15);
 const downloads = new Map<string, { cancel: boolean }>();
 let running: Running | null = null;
+const explanations = new Map<string, Explanation>();
+let cancelNextSave = false;
 let loadedModel: string | null = config.modelLoaded ? (models[0]?.id ?? null) : null;
 let counter = 0;
 
@@ -115,6 +118,47 @@ async function generate(chat: Chat, user: Message, channel: unknown, keep = chat
   } finally {
     running = null;
   }
+}
+
+/** The fake `explain`: load progress, the answer's tokens, then the fixture explanation. */
+async function explain(a: Args): Promise<Explanation> {
+  if (running) throw err('BUSY', 'Iris is still answering. Stop it or wait for it to finish.');
+  const entry = models.find((m) => m.id === a.modelId);
+  if (!entry) throw err('MODEL_NOT_FOUND', 'This model is gone. Choose another one.');
+  if (!entry.runnable) throw err('INVALID_MODEL', `${entry.name} cannot run here.`, entry.problem);
+  const image = images.get(String(a.imageId));
+  if (!image) throw err('NOT_FOUND', 'This image is no longer stored. Choose it again.');
+  const emit = sender<ExplainEvent>(a.onEvent);
+  running = { chatId: '', stop: false };
+  try {
+    if (loadedModel !== entry.id) {
+      for (const [progress, stage] of [[0, 'Reading config'], [0.4, 'Loading weights (2 of 4 files)'], [1, 'Ready']] as const) {
+        await genGate.tick();
+        emit({ kind: 'loading', progress, stage });
+      }
+      loadedModel = entry.id;
+    }
+    const { id, width, height } = image.ref;
+    const explanation = explanationFor(entry, { id, width, height }, String(a.prompt), nextId('expl'));
+    for (const text of explanation.answer.tokens) {
+      await genGate.tick();
+      emit({ kind: 'token', text });
+    }
+    explanations.set(explanation.explanationId, explanation);
+    return explanation;
+  } finally {
+    running = null;
+  }
+}
+
+function answerAttention(a: Args) {
+  const explanation = explanations.get(String(a.explanationId));
+  if (!explanation) throw err('NOT_FOUND', 'This explanation is no longer kept. Run Explain again.');
+  const info = explanation.answerAttention;
+  if (!info) throw err('INVALID_INPUT', 'This model has no answer-token attention.');
+  const token = Number(a.token);
+  if (!Number.isInteger(token) || token < 0 || token >= info.tokenCount) throw err('INVALID_INPUT', `There is no answer token ${token}.`);
+  return attentionFor(info, token, a.layer as number | null, a.head as number | null);
 }
 
 async function download(repoId: string, channel: unknown): Promise<ModelEntry> {
@@ -235,6 +279,15 @@ async function handle(cmd: string, a: Args): Promise<unknown> {
       return settings;
     }
     case 'list_devices': return defaultDevices();
+    case 'explain': return explain(a);
+    case 'answer_attention': return answerAttention(a);
+    case 'save_export': {
+      if (cancelNextSave) {
+        cancelNextSave = false;
+        return null;
+      }
+      return (a.path as string | null) ?? `/home/ada/Pictures/${String(a.suggestedName)}`;
+    }
     default: throw err('NOT_FOUND', `unknown command ${cmd}`);
   }
 }
@@ -262,6 +315,10 @@ const api = {
   stepDownload: (n = 1) => downloadGate.step(n),
   setManual: (on: boolean) => genGate.setManual(on),
   isRunning: () => running !== null,
+  /** The next save dialog is cancelled (save_export resolves null). */
+  cancelNextSave: () => {
+    cancelNextSave = true;
+  },
   emit: (event: string, payload: unknown) =>
     (window as unknown as { __TAURI_INTERNALS__: { invoke(c: string, a: unknown): Promise<unknown> } }).__TAURI_INTERNALS__
       .invoke('plugin:event|emit', { event, payload }),

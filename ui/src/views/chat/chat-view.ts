@@ -76,6 +76,8 @@ export class ChatView implements View {
 
   async start(): Promise<void> {
     void onDragDrop((event) => {
+      const page = this.nav.currentView();
+      if (page && page !== this && page.takesDrops) return; // that page stages the files itself
       if (event.type === 'enter' || event.type === 'over') this.overlay.hidden = false;
       else this.overlay.hidden = true;
       if (event.type === 'drop') {
