@@ -172,6 +172,10 @@ pub enum ExplainError {
     NoLayer { layer: usize, layers: usize },
     #[error("head {head} does not exist (the model has {heads})")]
     NoHead { head: usize, heads: usize },
+    #[error(
+        "attention rollout needs the prompt's full attention, kept only for prompts of at most {max} tokens"
+    )]
+    NoRollout { max: usize },
 }
 
 /// The language model's attention from each answer token, as captured while answering.
@@ -184,6 +188,9 @@ pub struct AnswerAttention {
     pub image_positions: Vec<usize>,
     /// `[token][layer]` of `heads × keys` (row-major), keys = `prompt_tokens + token`.
     pub rows: Vec<Vec<Vec<f32>>>,
+    /// Per layer, the prompt pass's attention averaged over heads, `prompt × prompt`
+    /// (row-major); `None` when the prompt was too long to keep it (no rollout then).
+    pub prefill: Option<Vec<Vec<f32>>>,
 }
 
 /// One map: attention on each visual token, and the share on visual tokens overall.
@@ -194,6 +201,61 @@ pub struct AttentionMap {
 }
 
 impl AnswerAttention {
+    /// Row `position` of `layer`'s head-averaged attention, over keys `0..=position`.
+    fn mean_row(&self, prefill: &[Vec<f32>], layer: usize, position: usize) -> Vec<f32> {
+        let p = self.prompt_tokens;
+        if position < p {
+            return prefill[layer][position * p..position * p + position + 1].to_vec();
+        }
+        // The pass that chose answer token `t` has its query at `p - 1 + t`.
+        let token = position + 1 - p;
+        let keys = p + token;
+        let mut row = vec![0.0f32; keys];
+        for head in 0..self.heads {
+            for (r, v) in row.iter_mut().zip(self.row(token, layer, head)) {
+                *r += v / self.heads as f32;
+            }
+        }
+        row
+    }
+
+    /// Attention rollout (Abnar & Zuidema, 2020) from answer `token` to each visual token: the
+    /// head-averaged attention of every layer, each mixed half-and-half with the identity for
+    /// the residual stream, multiplied from the last layer down to the first.
+    pub fn rollout(&self, token: usize) -> Result<AttentionMap, ExplainError> {
+        if token >= self.rows.len() {
+            return Err(ExplainError::NoToken {
+                token,
+                tokens: self.rows.len(),
+            });
+        }
+        let prefill = self.prefill.as_ref().ok_or(ExplainError::NoRollout {
+            max: crate::session::ROLLOUT_MAX_PROMPT,
+        })?;
+        let query = self.prompt_tokens - 1 + token;
+        let mut v = vec![0.0f32; query + 1];
+        v[query] = 1.0;
+        for layer in (0..self.layers).rev() {
+            let mut next = vec![0.0f32; query + 1];
+            for (i, &weight) in v.iter().enumerate() {
+                if weight == 0.0 {
+                    continue;
+                }
+                next[i] += 0.5 * weight;
+                for (j, a) in self.mean_row(prefill, layer, i).iter().enumerate() {
+                    next[j] += 0.5 * weight * a;
+                }
+            }
+            v = next;
+        }
+        let values: Vec<f32> = self.image_positions.iter().map(|&p| v[p]).collect();
+        let image_share = values.iter().sum();
+        Ok(AttentionMap {
+            values,
+            image_share,
+        })
+    }
+
     /// The attention row of `token` at `layer` and `head`, over every key.
     pub fn row(&self, token: usize, layer: usize, head: usize) -> &[f32] {
         let keys = self.prompt_tokens + token;

@@ -571,6 +571,7 @@ impl Session {
             sampling: request.sampling.clone(),
             eos_token_ids: self.processor.eos_token_ids(),
             capture_attention: capture,
+            capture_prefill_up_to: if capture { ROLLOUT_MAX_PROMPT } else { 0 },
         };
         let mut stream = StreamDecoder::new(self.processor.tokenizer());
         let mut stream_err = None;
@@ -663,15 +664,28 @@ impl Session {
             layers = per_layer.len();
             rows.push(per_layer);
         }
+        let mut prefill = Vec::with_capacity(generated.prefill_attention.len());
+        for matrix in &generated.prefill_attention {
+            prefill.push(
+                crate::nn::read_f32(matrix.clone().cast(burn::tensor::DType::F32)).map_err(
+                    |e| SessionError::Generate(crate::generate::GenerateError::Device(e)),
+                )?,
+            );
+        }
         Ok(AnswerAttention {
             layers,
             heads,
             prompt_tokens: prepared.input_ids.len(),
             image_positions,
             rows,
+            prefill: (!prefill.is_empty()).then_some(prefill),
         })
     }
 }
+
+/// The longest prompt whose full attention [`Session::explain`] keeps for attention rollout
+/// (per layer `prompt²` floats on the host: 4 MB per layer at this size).
+pub const ROLLOUT_MAX_PROMPT: usize = 1024;
 
 /// What [`Session::explain`] returns.
 pub struct Explained {

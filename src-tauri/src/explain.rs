@@ -167,6 +167,9 @@ pub struct AnswerAttentionInfo {
     pub heads: usize,
     pub image_tokens: Vec<TokenPlace>,
     pub token_count: usize,
+    /// Whether `answer_attention` can give attention rollout (prompts up to
+    /// `ROLLOUT_MAX_PROMPT` tokens).
+    pub rollout: bool,
     /// BLIP-2 / InstructBLIP: `values` are the attention on the learned queries spread over
     /// the patches each query reads (mean Q-Former cross-attention), not a direct map.
     pub through_qformer: bool,
@@ -179,6 +182,7 @@ pub struct AttentionMapReply {
     pub token: usize,
     pub layer: Option<usize>,
     pub head: Option<usize>,
+    pub rollout: bool,
     pub values: Vec<f32>,
     pub image_share: f32,
 }
@@ -290,6 +294,7 @@ impl Explanations {
                 heads: a.heads,
                 image_tokens: places.clone(),
                 token_count: a.rows.len(),
+                rollout: a.prefill.is_some(),
                 through_qformer: through_qformer.is_some(),
             });
         let explanation = Explanation {
@@ -332,6 +337,7 @@ impl Explanations {
         token: usize,
         layer: Option<usize>,
         head: Option<usize>,
+        rollout: bool,
     ) -> AppResult<AttentionMapReply> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let found = kept.iter().find(|k| k.id == id).ok_or_else(|| {
@@ -343,10 +349,12 @@ impl Explanations {
         let AttentionMap {
             values,
             image_share,
-        } = found
-            .attention
-            .map(token, layer, head)
-            .map_err(|e| AppError::invalid_input(e.to_string()))?;
+        } = if rollout {
+            found.attention.rollout(token)
+        } else {
+            found.attention.map(token, layer, head)
+        }
+        .map_err(|e| AppError::invalid_input(e.to_string()))?;
         let values = match &found.through_qformer {
             Some(spread) => spread_over_patches(&values, spread),
             None => values,
@@ -355,6 +363,7 @@ impl Explanations {
             token,
             layer,
             head,
+            rollout,
             values,
             image_share,
         })

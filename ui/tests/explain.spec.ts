@@ -266,6 +266,13 @@ test('answer tokens: a click asks answer_attention and paints the image', async 
   expect(moved).not.toBe(hot);
   expect(await pixel(canvas, ...rectCentre(moved))).toEqual(HOT);
   expect(await pixel(canvas, ...rectCentre(hot))).not.toEqual(HOT);
+
+  // Attention rollout: one map through every layer; the head choice no longer applies.
+  await section.getByRole('combobox', { name: 'Layer' }).selectOption({ label: 'Rollout (all layers)' });
+  await expect.poll(async () => (await mock.calls('answer_attention')).at(-1)).toEqual(
+    { explanationId: calls[0].explanationId, token: 2, layer: null, head: null, rollout: true });
+  await expect(section.getByRole('combobox', { name: 'Head' })).toBeDisabled();
+  expect(await pixel(canvas, ...rectCentre(hot))).toEqual(HOT);
 });
 
 test('answer tokens of AnyRes: tiles or base view, and the split of the image share', async ({ app }) => {

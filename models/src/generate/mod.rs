@@ -50,6 +50,9 @@ pub struct GenerateConfig {
     pub eos_token_ids: Vec<u32>,
     /// Keep every pass's last-query attention (the teaching view); off in normal use.
     pub capture_attention: bool,
+    /// Also keep the prompt pass's full head-averaged attention (attention rollout), for
+    /// prompts of at most this many tokens; 0 keeps none.
+    pub capture_prefill_up_to: usize,
 }
 
 /// The generated ids and how long each phase took.
@@ -62,6 +65,9 @@ pub struct Generated {
     /// With `capture_attention`: `[token][layer]` of `[heads, keys]`, the attention of the pass
     /// that chose each token (as HF's `generate(output_attentions=True)` reports it).
     pub attention: Vec<Vec<Tensor<2>>>,
+    /// With `capture_prefill_up_to`: per layer, the prompt pass's attention averaged over
+    /// heads, `[prompt, prompt]`.
+    pub prefill_attention: Vec<Tensor<2>>,
 }
 
 /// Errors while generating.
@@ -104,6 +110,9 @@ pub fn generate(
     let mut cache = decoder.new_cache();
     if config.capture_attention {
         cache.capture_attention();
+        if prompt_len <= config.capture_prefill_up_to {
+            cache.capture_prefill_attention();
+        }
     }
     let mut ids = Vec::new();
 
@@ -137,6 +146,7 @@ pub fn generate(
         logits = last_logits(decoder, hidden)?;
     };
     let decode_ms = start.elapsed().as_secs_f64() * 1e3;
+    let prefill_attention = cache.take_prefill_attention();
     let mut attention = cache.take_attention();
     // A pass whose token was never chosen (cancelled right after it) has nothing to explain.
     attention.truncate(ids.len());
@@ -146,5 +156,6 @@ pub fn generate(
         prefill_ms,
         decode_ms,
         attention,
+        prefill_attention,
     })
 }

@@ -13,6 +13,9 @@ pub struct KvCache {
     /// When capturing (the app's teaching view): per forward pass, per layer, the attention
     /// probabilities of the pass's last query over every key, `[heads, keys]`.
     attention: Option<Vec<Vec<Tensor<2>>>>,
+    /// When also capturing for attention rollout: each layer's full attention of the first
+    /// (prompt) pass, averaged over heads, `[queries, keys]`.
+    prefill: Option<Vec<Tensor<2>>>,
 }
 
 impl KvCache {
@@ -21,6 +24,7 @@ impl KvCache {
             layers: (0..num_layers).map(|_| None).collect(),
             len: 0,
             attention: None,
+            prefill: None,
         }
     }
 
@@ -29,6 +33,11 @@ impl KvCache {
     /// [`record_attention`]: Self::record_attention
     pub fn capture_attention(&mut self) {
         self.attention = Some(Vec::new());
+    }
+
+    /// Also keeps the prompt pass's full head-averaged attention (for attention rollout).
+    pub fn capture_prefill_attention(&mut self) {
+        self.prefill = Some(Vec::new());
     }
 
     /// Records `layer`'s attention probabilities of this pass when capturing; a no-op otherwise.
@@ -40,6 +49,10 @@ impl KvCache {
             return;
         };
         let [_, heads, queries, keys] = probs.dims();
+        let first_pass = self.len == 0 && queries > 1;
+        if let Some(prefill) = self.prefill.as_mut().filter(|_| first_pass) {
+            prefill.push(probs.clone().mean_dim(1).reshape([queries, keys]));
+        }
         let row = probs
             .clone()
             .narrow(2, queries - 1, 1)
@@ -55,6 +68,11 @@ impl KvCache {
     /// The recorded attention rows, `[pass][layer]` of `[heads, keys]` (empty when not capturing).
     pub fn take_attention(&mut self) -> Vec<Vec<Tensor<2>>> {
         self.attention.take().unwrap_or_default()
+    }
+
+    /// The prompt pass's head-averaged attention per layer (empty when not capturing it).
+    pub fn take_prefill_attention(&mut self) -> Vec<Tensor<2>> {
+        self.prefill.take().unwrap_or_default()
     }
 
     /// Tokens already in the cache (the position of the next token).

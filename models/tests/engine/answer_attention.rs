@@ -94,6 +94,21 @@ fn check_against_hf(model: &str, choice: DeviceChoice) {
     assert!((map.image_share - map.values.iter().sum::<f32>()).abs() < 1e-6);
     assert!(map.image_share > 0.0 && map.image_share <= 1.0 + 1e-5);
     assert!(attention.map(99, None, None).is_err());
+    // Attention rollout, against the same formula in float64 numpy over HF's attentions.
+    for (t, want) in r["rollout"].as_array().unwrap().iter().enumerate() {
+        let want: Vec<f32> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let got = attention.rollout(t).unwrap();
+        let err = fixtures::relative_error(&got.values, &want);
+        assert!(
+            err < bound(model),
+            "{model} rollout token {t}: relative error {err:e}"
+        );
+    }
 }
 
 #[test]

@@ -104,9 +104,16 @@ pub fn answer_attention(
     token: usize,
     layer: Option<usize>,
     head: Option<usize>,
+    rollout: Option<bool>,
     explanations: State<'_, Explanations>,
 ) -> AppResult<AttentionMapReply> {
-    explanations.map(&explanation_id, token, layer, head)
+    explanations.map(
+        &explanation_id,
+        token,
+        layer,
+        head,
+        rollout.unwrap_or(false),
+    )
 }
 
 /// Saves an export (a view's PNG or its numbers as JSON) where the user picks; returns the path,

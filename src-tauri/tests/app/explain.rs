@@ -129,6 +129,34 @@ fn explaining_a_onevision_answer_gives_tiles_pipeline_and_hfs_attention() {
         (one["layer"].as_u64(), one["head"].as_u64()),
         (Some(1), Some(3))
     );
+    // Attention rollout (all layers, residual-mixed) through IPC equals the numpy reference.
+    assert_eq!(info["rollout"], true);
+    let rolled = app.ok(
+        "answer_attention",
+        json!({"explanationId": id, "token": 2, "layer": null, "head": null, "rollout": true}),
+    );
+    assert_eq!(rolled["rollout"], true);
+    let want: Vec<f64> = r["rollout"][2]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let got: Vec<f64> = rolled["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let diff = got
+        .iter()
+        .zip(&want)
+        .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        diff < 1e-4 * scale,
+        "rollout differs by {diff} (scale {scale})"
+    );
     let error = app.err(
         "answer_attention",
         json!({"explanationId": id, "token": 5, "layer": null, "head": null}),

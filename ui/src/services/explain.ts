@@ -8,9 +8,12 @@ export function explain(modelId: string, imageId: string, prompt: string, onEven
   return call<Explanation>('explain', { modelId, imageId, prompt, onEvent: channel(onEvent) });
 }
 
-/** Attention of answer token `token` to every visual token; `layer` / `head` null: the mean. */
-export const answerAttention = (explanationId: string, token: number, layer: number | null, head: number | null) =>
-  call<AttentionMap>('answer_attention', { explanationId, token, layer, head });
+/** Attention of answer token `token` to every visual token; `layer` / `head` null: the mean;
+ * `rollout`: attention rollout through every layer instead. */
+export const answerAttention = (explanationId: string, token: number, layer: number | null, head: number | null, rollout = false) =>
+  call<AttentionMap>('answer_attention', rollout
+    ? { explanationId, token, layer: null, head: null, rollout: true }
+    : { explanationId, token, layer, head });
 
 /** Writes an export (PNG or JSON bytes) where the user picks (`path` null: the native save
  * dialog asks); resolves with the path written, or null when the dialog was cancelled. */

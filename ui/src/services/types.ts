@@ -134,6 +134,8 @@ export type AnswerAttentionInfo = {
   heads: number;
   imageTokens: ImageToken[];
   tokenCount: number;
+  /** Whether attention rollout is available (the prompt's full attention was kept). */
+  rollout: boolean;
   /** BLIP-2 / InstructBLIP: the attention on the learned queries spread over the patches each
    * query reads (imageTokens are then the patch grid, view "patch"). */
   throughQformer: boolean;
@@ -144,6 +146,8 @@ export type AttentionMap = {
   token: number;
   layer: number | null;
   head: number | null;
+  /** Attention rollout over all layers (then layer and head are null). */
+  rollout?: boolean;
   values: number[];
   imageShare: number;
 };

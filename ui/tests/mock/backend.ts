@@ -158,6 +158,7 @@ function answerAttention(a: Args) {
   if (!info) throw err('INVALID_INPUT', 'This model has no answer-token attention.');
   const token = Number(a.token);
   if (!Number.isInteger(token) || token < 0 || token >= info.tokenCount) throw err('INVALID_INPUT', `There is no answer token ${token}.`);
+  if (a.rollout === true) return { ...attentionFor(info, token, null, null), rollout: true };
   return attentionFor(info, token, a.layer as number | null, a.head as number | null);
 }
 

@@ -186,7 +186,7 @@ export function explanationFor(model: ModelEntry, image: Source, prompt: string,
       ]),
       timingsMs, tilePlan: null, qformer: qformerMap(),
       // OPT attends to the 32 queries; the shell spreads them over the patches (view "patch").
-      answerAttention: { layers: 32, heads: 32, imageTokens: gridTokens(width, height, QF.rows, 'patch'), tokenCount: BLIP_TOKENS.length, throughQformer: true },
+      answerAttention: { layers: 32, heads: 32, imageTokens: gridTokens(width, height, QF.rows, 'patch'), tokenCount: BLIP_TOKENS.length, rollout: true, throughQformer: true },
     };
   }
   const plan = model.family === 'LLaVA-OneVision' ? tilePlan(width, height) : null;
@@ -215,6 +215,6 @@ export function explanationFor(model: ModelEntry, image: Source, prompt: string,
         ['Answer tokens', 'greedy decoding', ANSWER_TOKENS.length],
       ]),
     timingsMs, tilePlan: plan, qformer: null,
-    answerAttention: { layers: plan ? 24 : 32, heads: plan ? 14 : 32, imageTokens, tokenCount: ANSWER_TOKENS.length, throughQformer: false },
+    answerAttention: { layers: plan ? 24 : 32, heads: plan ? 14 : 32, imageTokens, tokenCount: ANSWER_TOKENS.length, rollout: true, throughQformer: false },
   };
 }

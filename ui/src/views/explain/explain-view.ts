@@ -133,7 +133,7 @@ export class ExplainView implements View {
     if (e.qformer) sections.push(new QFormerSection(ctx, e.qformer));
     if (e.answerAttention) {
       const id = e.explanationId;
-      sections.push(new TokensSection(ctx, e.answerAttention, (token, layer, head) => answerAttention(id, token, layer, head)));
+      sections.push(new TokensSection(ctx, e.answerAttention, (token, layer, head, rollout) => answerAttention(id, token, layer, head, rollout)));
     }
     return sections;
   }

@@ -10,7 +10,7 @@ import { drawRectHeat, OverlayControls, percent } from './heatmap';
 import { qformerShape } from './qformer-math';
 import { sectionHeader, type Section, type SectionContext } from './section';
 
-export type AttentionSource = (token: number, layer: number | null, head: number | null) => Promise<AttentionMap>;
+export type AttentionSource = (token: number, layer: number | null, head: number | null, rollout: boolean) => Promise<AttentionMap>;
 
 type Group = 'grid' | 'image' | 'base';
 const GROUP_LABELS: Record<Group, string> = { grid: 'Tiles', image: 'Image', base: 'Base view' };
@@ -56,11 +56,16 @@ export class TokensSection implements Section {
     this.group = this.groups[0] ?? 'image';
     this.layerSelect = h('select', { class: 'select', attrs: { id: 'tokens-layer', 'aria-label': 'Layer' } },
       h('option', { text: 'Mean of layers', attrs: { value: 'mean' } }),
-      ...Array.from({ length: info.layers }, (_, i) => h('option', { text: `Layer ${i}`, attrs: { value: i } })));
+      ...Array.from({ length: info.layers }, (_, i) => h('option', { text: `Layer ${i}`, attrs: { value: i } })),
+      ...(info.rollout ? [h('option', { text: 'Rollout (all layers)', attrs: { value: 'rollout' } })] : []));
     this.headSelect = h('select', { class: 'select', attrs: { id: 'tokens-head', 'aria-label': 'Head' } },
       h('option', { text: 'Mean of heads', attrs: { value: 'mean' } }),
       ...Array.from({ length: info.heads }, (_, i) => h('option', { text: `Head ${i}`, attrs: { value: i } })));
-    this.layerSelect.addEventListener('change', () => void this.load());
+    this.layerSelect.addEventListener('change', () => {
+      // Rollout follows every head of every layer: a head choice does not apply.
+      this.headSelect.disabled = this.layerSelect.value === 'rollout';
+      void this.load();
+    });
     this.headSelect.addEventListener('change', () => void this.load());
     this.overlay = new OverlayControls('tokens', () => this.draw());
     // The shell captures the first `tokenCount` answer tokens only (a long answer is cut).
@@ -123,12 +128,13 @@ export class TokensSection implements Section {
 
   private async load(): Promise<void> {
     if (this.token === null) return;
-    const layer = this.layerSelect.value === 'mean' ? null : Number(this.layerSelect.value);
-    const head = this.headSelect.value === 'mean' ? null : Number(this.headSelect.value);
+    const rollout = this.layerSelect.value === 'rollout';
+    const layer = rollout || this.layerSelect.value === 'mean' ? null : Number(this.layerSelect.value);
+    const head = rollout || this.headSelect.value === 'mean' ? null : Number(this.headSelect.value);
     const request = ++this.request;
     this.status.classList.add('is-loading');
     try {
-      const map = await this.source(this.token, layer, head);
+      const map = await this.source(this.token, layer, head, rollout);
       if (request !== this.request) return;
       this.map = map;
       this.showStatus();
