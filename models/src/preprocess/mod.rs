@@ -14,6 +14,7 @@ pub mod anyres;
 pub mod clip;
 pub mod config;
 pub mod geometry;
+pub mod idefics3;
 pub mod image_io;
 pub mod normalize;
 pub mod onevision;
@@ -32,6 +33,7 @@ pub use config::{
     ConfigError, FeatureSelect, PreprocessorConfig, ProcessorConfig, SizeParam, SizeSpec,
 };
 pub use geometry::Padding;
+pub use idefics3::{Idefics3ImageProcessor, Idefics3Processed, Idefics3TilePlan};
 pub use image_io::{ImageError, decode_image, load_image};
 pub use normalize::{MeanStd, Normalization, PixelValues};
 pub use onevision::{LlavaOnevisionImageProcessor, ProcessedImage};
