@@ -151,6 +151,19 @@ pub fn visual_token_places(
             places.push(place("newline"));
             places
         }
+        (ImageProcessor::Idefics3(_), _) => {
+            let Some(plan) = &image.idefics3 else {
+                return Vec::new();
+            };
+            // Each view's tokens are its patch grid folded by the pixel shuffle.
+            let side = (plan.image_seq_len as f64).sqrt() as usize;
+            plan.tiles
+                .iter()
+                .map(|t| t.source_rect)
+                .chain(std::iter::once(plan.global_view))
+                .flat_map(|rect| grid_cells(rect, side, side, "tile"))
+                .collect()
+        }
         (ImageProcessor::Clip(p), _) => {
             let view = clip_view(p, image.width, image.height);
             let mut places = grid_cells(view, patches_per_side, patches_per_side, "image");

@@ -8,6 +8,10 @@ use image::RgbImage;
 
 use crate::config::{ConfigError, GenerationConfig, ModelConfig, SelectStrategy};
 use crate::family::PackLayout;
+use crate::preprocess::idefics3::{
+    HfIdefics3PreprocessorConfig, HfIdefics3ProcessorConfig, Idefics3ImageProcessor,
+    Idefics3TilePlan, expand_image_tokens,
+};
 use crate::preprocess::{
     ClipImageProcessor, LlavaOnevisionImageProcessor, PixelValues, PreprocessorConfig,
     ProcessorConfig, SizeParam, TilePlan, TokenSpec, UnpadAxis,
@@ -32,6 +36,8 @@ pub struct PreparedImage {
     pub layout: PackLayout,
     /// InstructBLIP: the prompt in the Q-Former tokenizer's ids (the queries' instruction).
     pub instruction: Vec<u32>,
+    /// Idefics3: how the image was split (tiles then the global view).
+    pub idefics3: Option<Idefics3TilePlan>,
 }
 
 /// How several images in one prompt are processed. HF's LLaVA-OneVision processor has two
@@ -110,6 +116,8 @@ pub enum ProcessorError {
         "the checkpoint names no image token (`image_token_index` in config.json or `<image>` in the tokenizer)"
     )]
     NoImageToken,
+    #[error(transparent)]
+    Idefics3(#[from] crate::preprocess::idefics3::Idefics3Error),
     #[error("{path}: {source}")]
     Preprocess {
         path: PathBuf,
@@ -123,6 +131,8 @@ pub enum ImageProcessor {
     Clip(ClipImageProcessor),
     /// LLaVA-OneVision: AnyRes tiles plus a base view.
     Onevision(LlavaOnevisionImageProcessor),
+    /// Idefics3 / SmolVLM: tiles of the resized image plus a global view.
+    Idefics3(Idefics3ImageProcessor),
 }
 
 /// `BlipImageProcessor`: resize to exactly `size` (default 384 × 384, bicubic), rescale and
@@ -153,15 +163,19 @@ impl ImageProcessor {
             let path = path.to_owned();
             move |source| ProcessorError::Preprocess { path, source }
         };
-        let pre = PreprocessorConfig::from_file(&path).map_err(err(&path))?;
         match config {
-            ModelConfig::Llava(_) => Ok(Self::Clip(
-                ClipImageProcessor::from_config(&pre).map_err(err(&path))?,
-            )),
+            ModelConfig::Llava(_) => {
+                let pre = PreprocessorConfig::from_file(&path).map_err(err(&path))?;
+                Ok(Self::Clip(
+                    ClipImageProcessor::from_config(&pre).map_err(err(&path))?,
+                ))
+            }
             ModelConfig::Blip2(_) | ModelConfig::InstructBlip(_) => {
+                let pre = PreprocessorConfig::from_file(&path).map_err(err(&path))?;
                 Ok(Self::Clip(blip_image_processor(&pre).map_err(err(&path))?))
             }
             ModelConfig::LlavaOnevision(c) => {
+                let pre = PreprocessorConfig::from_file(&path).map_err(err(&path))?;
                 let proc_path = dir.join("processor_config.json");
                 let tokens = if proc_path.exists() {
                     let proc = ProcessorConfig::from_file(&proc_path).map_err(err(&proc_path))?;
@@ -176,6 +190,17 @@ impl ImageProcessor {
                 let p =
                     LlavaOnevisionImageProcessor::from_config(&pre, tokens).map_err(err(&path))?;
                 Ok(Self::Onevision(p))
+            }
+            ModelConfig::Idefics3(_) => {
+                let pre = HfIdefics3PreprocessorConfig::from_file(&path).map_err(err(&path))?;
+                let proc_path = dir.join("processor_config.json");
+                let proc = if proc_path.exists() {
+                    HfIdefics3ProcessorConfig::from_file(&proc_path).map_err(err(&proc_path))?
+                } else {
+                    HfIdefics3ProcessorConfig::default()
+                };
+                let p = Idefics3ImageProcessor::from_configs(&pre, &proc).map_err(err(&path))?;
+                Ok(Self::Idefics3(p))
             }
         }
     }
@@ -281,11 +306,13 @@ impl Processor {
         };
         let images: Vec<PreparedImage> = all_images
             .into_iter()
-            .map(|img| PreparedImage {
-                instruction: instruction.clone(),
-                ..self.prepare_image(img, multi)
+            .map(|img| {
+                Ok(PreparedImage {
+                    instruction: instruction.clone(),
+                    ..self.prepare_image(img, multi)?
+                })
             })
-            .collect();
+            .collect::<Result<_, ProcessorError>>()?;
         let counts: Vec<usize> = images.iter().map(|i| i.tokens).collect();
         let (rendered, input_ids) = match &self.template {
             Some(template) => {
@@ -304,8 +331,16 @@ impl Processor {
                 }
                 messages.push(user(current_images, prompt));
                 let rendered = template.render(&messages, true, self.tokenizer.special_tokens())?;
-                let expanded =
-                    expand_image_placeholders(&rendered, &self.image_token_str(), &counts)?;
+                let expanded = match &self.images {
+                    ImageProcessor::Idefics3(p) => {
+                        let grids: Vec<(u32, u32)> = images
+                            .iter()
+                            .filter_map(|i| i.idefics3.as_ref().map(|g| (g.rows, g.cols)))
+                            .collect();
+                        expand_image_tokens(&rendered, &grids, p.image_seq_len)?
+                    }
+                    _ => expand_image_placeholders(&rendered, &self.image_token_str(), &counts)?,
+                };
                 let ids = self.tokenizer.encode_prompt(&expanded)?;
                 (rendered, ids)
             }
@@ -340,7 +375,11 @@ impl Processor {
             .unwrap_or_else(|| "<image>".to_owned())
     }
 
-    fn prepare_image(&self, image: &RgbImage, multi: bool) -> PreparedImage {
+    fn prepare_image(
+        &self,
+        image: &RgbImage,
+        multi: bool,
+    ) -> Result<PreparedImage, ProcessorError> {
         let (width, height) = image.dimensions();
         let (tiles, plan, tokens, layout) = match &self.images {
             ImageProcessor::Clip(p) => (
@@ -364,8 +403,22 @@ impl Processor {
                 let tokens = processed.plan.tokens.total as usize;
                 (processed.tiles, Some(processed.plan), tokens, layout)
             }
+            ImageProcessor::Idefics3(p) => {
+                let processed = p.preprocess_rgb(image)?;
+                let tokens = processed.plan.image_tokens as usize;
+                return Ok(PreparedImage {
+                    width,
+                    height,
+                    tiles: processed.tiles,
+                    plan: None,
+                    tokens,
+                    layout: PackLayout::BaseOnly,
+                    instruction: Vec::new(),
+                    idefics3: Some(processed.plan),
+                });
+            }
         };
-        PreparedImage {
+        Ok(PreparedImage {
             width,
             height,
             tiles,
@@ -373,7 +426,8 @@ impl Processor {
             tokens,
             layout,
             instruction: Vec::new(),
-        }
+            idefics3: None,
+        })
     }
 
     /// LLaVA-1.5's visual tokens per image (`LlavaProcessor`): one per patch, plus the CLS token
@@ -389,6 +443,7 @@ impl Processor {
             ModelConfig::LlavaOnevision(_) => patches,
             ModelConfig::Blip2(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
             ModelConfig::InstructBlip(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
+            ModelConfig::Idefics3(c) => patches / (c.scale_factor * c.scale_factor),
         }
     }
 

@@ -13,7 +13,7 @@ use image::RgbImage;
 use crate::config::{Blip2TextConfig, InstructBlipTextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
 use crate::explain::AnswerAttention;
-use crate::family::{Blip2, Llava, LlavaOnevision, PackLayout};
+use crate::family::{Blip2, Idefics3, Llava, LlavaOnevision, PackLayout};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
 use crate::processor::{Exchange, MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
 use crate::prompt::{PromptError, StreamDecoder};
@@ -63,6 +63,7 @@ enum Vision {
     Llava(Box<Llava>),
     LlavaOnevision(Box<LlavaOnevision>),
     Blip2(Box<Blip2>),
+    Idefics3(Box<Idefics3>),
 }
 
 /// The language side of the loaded family.
@@ -151,6 +152,17 @@ fn load_model(
                     )
                 }
             }
+        }
+        ModelConfig::Idefics3(c) => {
+            let spec = c.text_config.spec(Some(c.tie_word_embeddings));
+            let vision = Idefics3::load(w, c, spec.hidden_size).map_err(family_err)?;
+            // `lm_head` is stored at the top; the loader's ≥4.52 aliases file it under
+            // `language_model.lm_head` (weights.rs `canonical_name`).
+            let decoder = Decoder::load_at(w, "model.text_model", "language_model.lm_head", &spec);
+            (
+                Vision::Idefics3(Box::new(vision)),
+                Language::DecoderOnly(Box::new(decoder)),
+            )
         }
         ModelConfig::Blip2(c) => match &c.text_config {
             Blip2TextConfig::Opt(opt) => {
@@ -349,6 +361,7 @@ impl Session {
             Vision::Llava(m) => m.vision_features(pixels),
             Vision::LlavaOnevision(m) => m.vision_features(pixels),
             Vision::Blip2(m) => m.vision_features(pixels),
+            Vision::Idefics3(m) => m.vision_features(pixels),
         }
     }
 
@@ -362,6 +375,7 @@ impl Session {
             Vision::Llava(m) => m.image_features(pixels),
             Vision::LlavaOnevision(m) => m.tile_features(pixels),
             Vision::Blip2(m) => m.image_features(pixels, &image.instruction),
+            Vision::Idefics3(m) => m.connector_output(pixels),
         }
     }
 
@@ -373,7 +387,9 @@ impl Session {
         let projected = self.projector_output(image);
         let [n, t, d] = projected.dims();
         match &self.vision {
-            Vision::Llava(_) | Vision::Blip2(_) => projected.reshape([n * t, d]),
+            Vision::Llava(_) | Vision::Blip2(_) | Vision::Idefics3(_) => {
+                projected.reshape([n * t, d])
+            }
             Vision::LlavaOnevision(m) => m.pack(projected, &image.layout),
         }
     }
@@ -436,6 +452,9 @@ impl Session {
     /// Only the tiles the model reads: multi-image OneVision prompts use the base view alone.
     fn tiles_for(&self, image: &PreparedImage) -> Tensor<4> {
         let pixels = self.pixel_tensor(image);
+        if image.idefics3.is_some() {
+            return pixels;
+        }
         match image.layout {
             PackLayout::BaseOnly => pixels.narrow(0, 0, 1),
             PackLayout::Tiled { .. } => pixels,

@@ -46,6 +46,7 @@ pub fn family_name(model_type: &str) -> &'static str {
         "llava_onevision" => "LLaVA-OneVision",
         "blip-2" => "BLIP-2",
         "instructblip" => "InstructBLIP",
+        "idefics3" => "Idefics3 / SmolVLM",
         _ => "unknown",
     }
 }

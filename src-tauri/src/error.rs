@@ -62,7 +62,7 @@ impl AppError {
                     .to_owned()
             }
             ProcessorError::Config(ConfigError::Unsupported { found, .. }) => format!(
-                "Iris cannot run `{found}` models yet. Supported: LLaVA-1.5, LLaVA-OneVision, BLIP-2 and InstructBLIP."
+                "Iris cannot run `{found}` models yet. Supported: LLaVA-1.5, LLaVA-OneVision, BLIP-2, InstructBLIP and Idefics3 (SmolVLM)."
             ),
             ProcessorError::Config(ConfigError::UnsupportedLanguageModel { .. }) => {
                 "This checkpoint's language model is not supported yet.".to_owned()
@@ -74,6 +74,9 @@ impl AppError {
             ProcessorError::Prompt(_) => {
                 "The model's tokenizer files are missing or damaged (tokenizer.json is needed)."
                     .to_owned()
+            }
+            ProcessorError::Idefics3(_) => {
+                "The image could not be prepared for this model (is it empty?).".to_owned()
             }
             ProcessorError::NoImageToken => {
                 "This checkpoint names no image token, so it cannot read images.".to_owned()

@@ -74,16 +74,21 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
     let (size, pps) = (vision.image_size(), vision.patches_per_side());
     let patch = size / pps.max(1);
     let image = &explained.prepared.images[0];
-    let views = match &image.plan {
-        Some(plan) => 1 + plan.tiles.len(),
-        None => 1,
+    let views = match (&image.plan, &image.idefics3) {
+        (Some(plan), _) => 1 + plan.tiles.len(),
+        (None, Some(plan)) => plan.num_views(),
+        (None, None) => 1,
     };
-    let views_detail = match &image.plan {
-        Some(plan) => format!(
+    let views_detail = match (&image.plan, &image.idefics3) {
+        (None, Some(plan)) => format!(
+            "{}×{} tiles of {size} px + a global view",
+            plan.rows, plan.cols
+        ),
+        (Some(plan), _) => format!(
             "base view + {}×{} tiles of {size} px (pinpoint {}×{})",
             plan.rows, plan.cols, plan.best_resolution.width, plan.best_resolution.height
         ),
-        None => format!("one {size}×{size} px view"),
+        (None, None) => format!("one {size}×{size} px view"),
     };
     let connector = match config {
         ModelConfig::Blip2(c) => format!("Q-Former: {} learned queries", c.num_query_tokens),
@@ -97,6 +102,10 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
             "MLP projector, tiles unpadded and packed with row newlines".to_owned()
         }
         ModelConfig::Llava(_) => "MLP projector, one token per patch".to_owned(),
+        ModelConfig::Idefics3(c) => format!(
+            "pixel shuffle (×{s}: {s}×{s} patches per token) + linear, per view",
+            s = c.scale_factor
+        ),
     };
     let answer = &explained.answer;
     vec![

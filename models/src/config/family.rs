@@ -156,3 +156,26 @@ pub struct InstructBlipConfig {
 fn num_query_tokens() -> usize {
     32
 }
+
+/// `Idefics3Config` (transformers/models/idefics3/configuration_idefics3.py): SmolVLM and
+/// SmolDocling. The vision tower is SigLIP's (`idefics3_vision`), the connector a pixel shuffle
+/// by `scale_factor` and one bias-free linear layer, the language model Llama.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Idefics3Config {
+    pub vision_config: VisionConfig,
+    pub text_config: TextConfig,
+    #[serde(default = "idefics3_image_token")]
+    pub image_token_id: u32,
+    #[serde(default = "two")]
+    pub scale_factor: usize,
+    #[serde(default)]
+    pub tie_word_embeddings: bool,
+}
+
+fn idefics3_image_token() -> u32 {
+    128257
+}
+
+fn two() -> usize {
+    2
+}

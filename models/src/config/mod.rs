@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use family::{
-    Blip2Config, Blip2TextConfig, FeatureLayer, InstructBlipConfig, InstructBlipTextConfig,
-    LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
+    Blip2Config, Blip2TextConfig, FeatureLayer, Idefics3Config, InstructBlipConfig,
+    InstructBlipTextConfig, LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
 };
 pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
 pub use vision::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
@@ -32,12 +32,19 @@ pub enum Activation {
 }
 
 /// The model families Iris runs, by `config.json`'s `model_type`.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["llava", "llava_onevision", "blip-2", "instructblip"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
+    "llava",
+    "llava_onevision",
+    "blip-2",
+    "instructblip",
+    "idefics3",
+];
 
 /// The `text_config.model_type`s each family runs with.
 fn supported_language_models(model_type: &str) -> Option<&'static [&'static str]> {
     match model_type {
         "llava" | "llava_onevision" => Some(&["llama", "qwen2"]),
+        "idefics3" => Some(&["llama"]),
         "instructblip" => Some(&["llama", "t5"]),
         "blip-2" => Some(&["opt", "t5"]),
         _ => None,
@@ -51,6 +58,7 @@ pub enum ModelConfig {
     LlavaOnevision(LlavaOnevisionConfig),
     Blip2(Blip2Config),
     InstructBlip(InstructBlipConfig),
+    Idefics3(Idefics3Config),
 }
 
 /// `generation_config.json`: the fields generation uses.
@@ -163,6 +171,7 @@ impl ModelConfig {
             }
             "blip-2" => Self::Blip2(serde_json::from_value(value).map_err(parse_err)?),
             "instructblip" => Self::InstructBlip(serde_json::from_value(value).map_err(parse_err)?),
+            "idefics3" => Self::Idefics3(serde_json::from_value(value).map_err(parse_err)?),
             _ => {
                 return Err(ConfigError::Unsupported {
                     path,
@@ -179,6 +188,7 @@ impl ModelConfig {
             Self::LlavaOnevision(_) => "llava_onevision",
             Self::Blip2(_) => "blip-2",
             Self::InstructBlip(_) => "instructblip",
+            Self::Idefics3(_) => "idefics3",
         }
     }
 
@@ -188,6 +198,7 @@ impl ModelConfig {
             Self::LlavaOnevision(c) => &c.vision_config,
             Self::Blip2(c) => &c.vision_config,
             Self::InstructBlip(c) => &c.vision_config,
+            Self::Idefics3(c) => &c.vision_config,
         }
     }
 
@@ -198,6 +209,7 @@ impl ModelConfig {
             Self::LlavaOnevision(c) => Some(c.image_token_index),
             Self::Blip2(c) => c.image_token_index,
             Self::InstructBlip(c) => c.image_token_index,
+            Self::Idefics3(c) => Some(c.image_token_id),
         }
     }
 }

@@ -170,7 +170,7 @@ mod blip2 {
 pub enum VisionConfig {
     #[serde(rename = "clip_vision_model")]
     Clip(ClipVisionConfig),
-    #[serde(rename = "siglip_vision_model")]
+    #[serde(rename = "siglip_vision_model", alias = "idefics3_vision")]
     Siglip(SiglipVisionConfig),
     #[serde(rename = "blip_2_vision_model", alias = "instructblip_vision_model")]
     Blip2(Blip2VisionConfig),

@@ -1,10 +1,12 @@
 //! Checkpoint families. Each file only composes parts (vision tower, connector, decoder).
 
 mod blip2;
+mod idefics3;
 mod llava;
 mod llava_onevision;
 
 pub use blip2::Blip2;
+pub use idefics3::{Idefics3, pixel_shuffle};
 pub use llava::Llava;
 pub use llava_onevision::{LlavaOnevision, PackLayout};
 

@@ -175,8 +175,24 @@ impl GatedMlp {
 impl Decoder {
     /// Loads `{prefix}.model.*` and `{prefix}.lm_head` (prefix e.g. `language_model`).
     pub fn load(w: &mut WeightLoader, prefix: &str, spec: &DecoderSpec) -> Self {
-        let m = format!("{prefix}.model");
-        let lm_head_name = format!("{prefix}.lm_head");
+        Self::load_at(
+            w,
+            &format!("{prefix}.model"),
+            &format!("{prefix}.lm_head"),
+            spec,
+        )
+    }
+
+    /// Loads the layers from `{model}.*` and the head from `{lm_head_name}` (Idefics3 keeps them
+    /// apart: `model.text_model` and `lm_head`).
+    pub fn load_at(
+        w: &mut WeightLoader,
+        model: &str,
+        lm_head_name: &str,
+        spec: &DecoderSpec,
+    ) -> Self {
+        let m = model.to_owned();
+        let lm_head_name = lm_head_name.to_owned();
         let lm_head = if spec.tie_word_embeddings {
             // A tied head may still be saved; it equals the embedding table and is not read.
             w.ignore_prefix(format!("{lm_head_name}."));

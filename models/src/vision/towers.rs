@@ -179,6 +179,28 @@ impl VisionTower {
         tower
     }
 
+    /// Idefics3's tower: SigLIP's, every layer run and the output normed (its connector reads
+    /// `last_hidden_state`). Its NaViT-style position ids are the identity for the full-size
+    /// tiles the Idefics3 processor always makes (as transformers 5.x computes them; 4.57 is
+    /// off by one in fp32, see docs/idefics3.md).
+    pub fn load_idefics3(
+        w: &mut WeightLoader,
+        prefix: &str,
+        config: &VisionConfig,
+    ) -> Option<Self> {
+        let VisionConfig::Siglip(c) = config else {
+            return None;
+        };
+        let mut tower = Self::load_siglip(w, prefix, c, c.num_hidden_layers);
+        tower.post_layernorm = Some(layer_norm(
+            w,
+            &format!("{prefix}.post_layernorm"),
+            c.hidden_size,
+            c.layer_norm_eps,
+        ));
+        Some(tower)
+    }
+
     /// BLIP-2 / InstructBLIP's EVA ViT: class token and position table stored as parameters,
     /// fused qkv, every layer run and the output normed.
     fn load_blip2(w: &mut WeightLoader, prefix: &str, c: &Blip2VisionConfig) -> Self {

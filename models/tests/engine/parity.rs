@@ -244,4 +244,5 @@ parity_tests! {
     instructblip_vicuna_tiny: "instructblip-vicuna-tiny",
     blip2_flan_t5_tiny: "blip2-flan-t5-tiny",
     instructblip_flan_t5_tiny: "instructblip-flan-t5-tiny",
+    idefics3_tiny: "idefics3-tiny",
 }
