@@ -8,10 +8,12 @@
 pub mod config;
 pub mod connector;
 pub mod device;
+pub mod document;
 pub mod explain;
 pub mod family;
 pub mod generate;
 pub mod nn;
+pub mod ocr;
 pub mod preprocess;
 pub mod processor;
 pub mod prompt;

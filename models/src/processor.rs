@@ -238,6 +238,10 @@ impl Processor {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    /// Whether the checkpoint has a chat template (BLIP-2-style ones take the prompt as is).
+    pub fn has_chat_template(&self) -> bool {
+        self.template.is_some()
+    }
     pub fn image_processor(&self) -> &ImageProcessor {
         &self.images
     }

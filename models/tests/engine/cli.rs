@@ -281,3 +281,62 @@ fn attention_json_equals_hf_cross_attentions_and_pngs_are_written() {
     std::fs::remove_dir_all(&out_dir).unwrap();
     assert_eq!(pngs, 8, "one heat-map per query");
 }
+
+fn pdf(name: &str) -> String {
+    fixtures::root()
+        .join("pdf")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn ocr_reads_chosen_pdf_pages_into_markdown_with_progress() {
+    let model = fixtures::model_dir("idefics3-tiny");
+    let out_file = std::env::temp_dir().join(format!("iris-ocr-{}.md", std::process::id()));
+    let out = iris(&[
+        "ocr",
+        &pdf("multipage.pdf"),
+        "--model",
+        model.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--pages",
+        "2-3",
+        "--dpi",
+        "20",
+        "--max-new-tokens",
+        "4",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let markdown = std::fs::read_to_string(&out_file).unwrap();
+    std::fs::remove_file(&out_file).unwrap();
+    assert!(markdown.starts_with("<!-- page 2 -->"), "{markdown}");
+    assert!(markdown.contains("<!-- page 3 -->") && !markdown.contains("<!-- page 4 -->"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 of 12 pages") && err.contains("page 2/2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ocr_errors_are_clear() {
+    let model = fixtures::model_dir("idefics3-tiny");
+    let model = model.to_str().unwrap();
+    let run = |file: &str, extra: &[&str]| {
+        let mut args = vec!["ocr", file, "--model", model, "--device", "cpu"];
+        args.extend_from_slice(extra);
+        iris(&args)
+    };
+    assert_fails_with(&run(&pdf("truncated.pdf"), &[]), &["truncated.pdf"]);
+    assert_fails_with(&run(&pdf("password.pdf"), &[]), &["password"]);
+    assert_fails_with(&run(&pdf("multipage.pdf"), &["--pages", "13"]), &["13"]);
+    let image = fixtures::image_path("tiny_5x7.png");
+    assert_fails_with(
+        &run(image.to_str().unwrap(), &["--pages", "1"]),
+        &["--pages applies to PDFs"],
+    );
+}

@@ -5,6 +5,7 @@
 //! iris inspect  --model DIR --image FILE... [--json]
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
 //! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
+//! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
 //! iris devices
 //! ```
 
@@ -22,6 +23,7 @@ use iris_models::session::{Request, Session};
 
 mod attention;
 mod bench;
+mod ocr;
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +46,8 @@ enum Command {
     Attention(attention::AttentionArgs),
     /// Measure load, vision, prefill and decode speed.
     Bench(bench::BenchArgs),
+    /// Read a PDF (page by page) or an image of a page into Markdown.
+    Ocr(ocr::OcrArgs),
     /// List the graphics adapters Iris can use.
     Devices,
 }
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(args),
         Command::Attention(args) => attention::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Ocr(args) => ocr::run(args),
         Command::Devices => run_devices(),
     };
     match result {
