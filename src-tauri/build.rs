@@ -28,6 +28,10 @@ pub const COMMANDS: &[&str] = &[
     "explain",
     "answer_attention",
     "save_export",
+    "open_document",
+    "document_page",
+    "read_document",
+    "cancel_reading",
 ];
 
 fn main() {

@@ -40,6 +40,8 @@ pub enum Work {
     Chat(tokio::sync::oneshot::Sender<AppResult<Answer>>),
     /// An answer with everything the teaching views show.
     Explain(tokio::sync::oneshot::Sender<AppResult<Box<ExplainCapture>>>),
+    /// One document page read (the request's only image) with the checkpoint's OCR prompt.
+    Ocr(tokio::sync::oneshot::Sender<AppResult<iris_models::ocr::PageText>>),
 }
 
 /// One answer to produce.
@@ -136,6 +138,24 @@ impl Worker {
                                 on_progress(Progress::Text(piece.to_owned()))
                             })
                             .map_err(|e| AppError::from_session(&e))
+                    });
+                    let _ = done.send(result);
+                }
+                Work::Ocr(done) => {
+                    let result = self.guarded(|worker| {
+                        let session = worker.ready(&placement, &cancel, &mut on_progress)?;
+                        let page =
+                            request.images.first().cloned().ok_or_else(|| {
+                                AppError::invalid_input("There is no page to read.")
+                            })?;
+                        iris_models::ocr::read_page(
+                            session,
+                            page,
+                            request.max_new_tokens,
+                            &cancel,
+                            |piece| on_progress(Progress::Text(piece.to_owned())),
+                        )
+                        .map_err(|e| AppError::from_session(&e))
                     });
                     let _ = done.send(result);
                 }

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod commands;
+pub mod documents;
 pub mod engine;
 pub mod error;
 pub mod explain;
@@ -66,6 +67,10 @@ pub fn builder<R: Runtime>(
             commands::explain::explain,
             commands::explain::answer_attention,
             commands::explain::save_export,
+            commands::documents::open_document,
+            commands::documents::document_page,
+            commands::documents::read_document,
+            commands::documents::cancel_reading,
         ])
 }
 
@@ -82,6 +87,7 @@ pub fn manage_state<R: Runtime>(
     app.manage(Downloads::new(dir.join("models").join(".downloads")));
     app.manage(engine::Engine::start());
     app.manage(explain::Explanations::default());
+    app.manage(documents::Documents::default());
     Ok(())
 }
 

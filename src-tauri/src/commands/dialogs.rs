@@ -55,6 +55,19 @@ pub async fn pick_images<R: Runtime>(app: &AppHandle<R>) -> AppResult<Vec<PathBu
     .await
 }
 
+/// Asks for a document (a PDF or an image of a page); `None` when cancelled.
+pub async fn pick_document<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<PathBuf>> {
+    on_main_thread(app, |d| {
+        d.set_title("Open a document")
+            .add_filter(
+                "PDFs and images",
+                &["pdf", "png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp"],
+            )
+            .pick_file()
+    })
+    .await
+}
+
 /// Asks where to save a file named `suggested`; `None` when cancelled.
 pub async fn save_path<R: Runtime>(
     app: &AppHandle<R>,

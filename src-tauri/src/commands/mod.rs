@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod dialogs;
+pub mod documents;
 pub mod explain;
 pub mod images;
 pub mod models;
