@@ -1,5 +1,4 @@
-// The window frame: a side rail of pages and the page host. A new page ("Documents") is one
-// more entry.
+// The window frame: a side rail of pages and the page host. A new page is one more entry.
 import { h, icon } from './lib/dom';
 import type { Navigator, View, ViewId } from './views/view';
 

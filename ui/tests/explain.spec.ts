@@ -47,9 +47,9 @@ async function size(canvas: Locator): Promise<{ width: number; height: number }>
   return canvas.evaluate((el: HTMLCanvasElement) => ({ width: el.width, height: el.height }));
 }
 
-test('the rail has "How it sees" between Chat and Models', async ({ app }) => {
+test('the rail has "How it sees" after Chat', async ({ app }) => {
   const labels = await app.getByRole('navigation', { name: 'Main' }).getByRole('button').allTextContents();
-  expect(labels).toEqual(['Chat', 'How it sees', 'Models', 'Settings']);
+  expect(labels).toEqual(['Chat', 'How it sees', 'Documents', 'Models', 'Settings']);
   await nav(app, 'How it sees').click();
   await expect(app.getByRole('heading', { name: 'How it sees', level: 1 })).toBeVisible();
   await expect(nav(app, 'How it sees')).toHaveAttribute('aria-current', 'page');

@@ -52,6 +52,9 @@ export class Mock {
   cancelNextSave(): Promise<void> {
     return this.page.evaluate(() => irisMock().cancelNextSave());
   }
+  cancelNextOpen(): Promise<void> {
+    return this.page.evaluate(() => irisMock().cancelNextOpen());
+  }
   isRunning(): Promise<boolean> {
     return this.page.evaluate(() => irisMock().isRunning());
   }

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'NETWORK'
   | 'STORAGE'
   | 'INVALID_INPUT'
-  | 'NO_MODEL';
+  | 'NO_MODEL'
+  | 'BAD_DOCUMENT';
 
 /** What every rejected command carries. `message` is for the user, `details` for the curious. */
 export type AppError = { code: ErrorCode | string; message: string; details: string | null };
@@ -193,4 +194,33 @@ export type TilePlan = {
     total: number;
     features: unknown;
   };
+};
+
+// ---- Documents (docs/documents.md) ----
+
+/** An open PDF or page image; `pages` in points (PDF) or pixels (image). */
+export type DocumentInfo = {
+  id: string;
+  name: string;
+  path: string;
+  kind: 'pdf' | 'image';
+  pages: { width: number; height: number }[];
+};
+
+/** `page` is the 0-based page number; `index` the position in this run. */
+export type OcrEvent =
+  | { kind: 'loading'; progress: number; stage: string }
+  | { kind: 'pageStarted'; page: number; index: number; total: number }
+  | { kind: 'token'; page: number; text: string }
+  | { kind: 'pageDone'; page: number; markdown: string; tokens: number; stopped: boolean }
+  | { kind: 'pageError'; page: number; error: AppError };
+
+export type DocumentResult = {
+  documentId: string;
+  pages: { page: number; markdown: string; tokens: number }[];
+  cancelled: boolean;
+  /** All pages, "<!-- page N -->" separated. */
+  markdown: string;
+  /** Plain text (Markdown syntax removed). */
+  text: string;
 };

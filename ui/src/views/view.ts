@@ -1,6 +1,6 @@
 // What the shell needs from a page, and what a page may ask of the shell.
 
-export type ViewId = 'chat' | 'explain' | 'models' | 'settings';
+export type ViewId = 'chat' | 'explain' | 'documents' | 'models' | 'settings';
 
 export interface View {
   readonly id: ViewId;

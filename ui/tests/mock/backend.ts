@@ -3,10 +3,13 @@
 // window.__IRIS_MOCK_CONFIG__; driven and inspected by tests through window.__irisMock.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type {
-  AppError, Chat, ChatSummary, DownloadEvent, ExplainEvent, Explanation, GenEvent, ImageRef, Message, ModelEntry, Settings,
+  AppError, Chat, ChatSummary, DocumentInfo, DocumentResult, DownloadEvent, ExplainEvent, Explanation, GenEvent, ImageRef, Message, ModelEntry,
+  OcrEvent, Settings,
 } from '../../src/services/types';
 import { attentionFor, explanationFor } from './explain-data';
-import { defaultChats, defaultDevices, defaultModels, defaultSettings, makeImage, model, type StoredImage } from './data';
+import {
+  defaultChats, defaultDevices, defaultModels, defaultSettings, drawPage, makeImage, model, pageMarkdown, pageText, type StoredImage,
+} from './data';
 import { Gate, type MockConfig } from './gate';
 
 type Args = Record<string, unknown>;
@@ -27,6 +30,9 @@ const downloads = new Map<string, { cancel: boolean }>();
 let running: Running | null = null;
 const explanations = new Map<string, Explanation>();
 let cancelNextSave = false;
+let cancelNextOpen = false;
+const documents = new Map<string, DocumentInfo>();
+const readings = new Map<string, { cancel: boolean }>();
 let loadedModel: string | null = config.modelLoaded ? (models[0]?.id ?? null) : null;
 let counter = 0;
 
@@ -162,6 +168,110 @@ function answerAttention(a: Args) {
   return attentionFor(info, token, a.layer as number | null, a.head as number | null);
 }
 
+/** The fake `open_document`: PDFs get `config.documentPages` (3) Letter pages, images one;
+ * a name with "locked" is a password-protected PDF; anything else is not a document. */
+function openDocument(a: Args): DocumentInfo | null {
+  if ((a.path === null || a.path === undefined) && cancelNextOpen) {
+    cancelNextOpen = false;
+    return null;
+  }
+  const path = a.path === null || a.path === undefined ? '/home/ada/Documents/report.pdf' : String(a.path);
+  const name = path.split('/').pop() ?? path;
+  let info: DocumentInfo;
+  if (/\.pdf$/i.test(name)) {
+    if (/locked/i.test(name)) {
+      throw err('BAD_DOCUMENT', `This PDF is password-protected. Iris cannot read “${name}”; save an unprotected copy and open that.`, 'encrypted PDF (standard security handler)');
+    }
+    info = { id: nextId('doc'), name, path, kind: 'pdf', pages: Array.from({ length: config.documentPages ?? 3 }, () => ({ width: 612, height: 792 })) };
+  } else if (/\.(png|jpe?g|webp)$/i.test(name)) {
+    info = { id: nextId('doc'), name, path, kind: 'image', pages: [{ width: 1240, height: 1754 }] };
+  } else {
+    throw err('BAD_DOCUMENT', `“${name}” is not a PDF or an image Iris can read.`, `unsupported format: ${path}`);
+  }
+  documents.set(info.id, info);
+  return info;
+}
+
+function findDocument(id: unknown): DocumentInfo {
+  const doc = documents.get(String(id));
+  if (!doc) throw err('NOT_FOUND', 'This document is no longer open. Open it again.');
+  return doc;
+}
+
+/** 1-based pages and ranges ("1-3", "2,4") as 0-based pages; INVALID_INPUT when wrong. */
+function pageSelection(spec: unknown, count: number): number[] {
+  if (spec === null || spec === undefined) return Array.from({ length: count }, (_, i) => i);
+  const chosen = new Set<number>();
+  for (const part of String(spec).split(',')) {
+    const [from, to = from] = part.trim().split('-').map((x) => Number(x.trim()));
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from || to > count) {
+      throw err('INVALID_INPUT', `The page range “${String(spec)}” does not fit this document of ${count} pages.`);
+    }
+    for (let p = from; p <= to; p++) chosen.add(p - 1);
+  }
+  return [...chosen].sort((x, y) => x - y);
+}
+
+/** The fake `read_document`: model load, then per page pageStarted, tokens, pageDone (or
+ * pageError for `config.failPage`); honours cancel_reading after the token in flight. */
+async function readDocument(a: Args): Promise<DocumentResult> {
+  const doc = findDocument(a.documentId);
+  if (!a.modelId) throw err('NO_MODEL', 'Choose a model first.');
+  const entry = models.find((m) => m.id === a.modelId);
+  if (!entry) throw err('MODEL_NOT_FOUND', 'This model is gone. Choose another one.');
+  const pages = pageSelection(a.pages, doc.pages.length);
+  if (readings.has(doc.id)) throw err('BUSY', 'This document is already being read.');
+  const emit = sender<OcrEvent>(a.onEvent);
+  const state = { cancel: false };
+  readings.set(doc.id, state);
+  const done: DocumentResult['pages'] = [];
+  try {
+    if (loadedModel !== entry.id) {
+      for (const [progress, stage] of [[0, 'Reading config'], [0.5, 'Loading weights'], [1, 'Ready']] as const) {
+        await genGate.tick();
+        if (state.cancel) break;
+        emit({ kind: 'loading', progress, stage });
+      }
+      if (!state.cancel) loadedModel = entry.id;
+    }
+    for (const [index, page] of pages.entries()) {
+      if (state.cancel) break;
+      await genGate.tick();
+      if (state.cancel) break;
+      emit({ kind: 'pageStarted', page, index, total: pages.length });
+      const markdown = pageMarkdown(page);
+      let text = '';
+      let failed = false;
+      for (const piece of markdown.match(/\S+\s*|\s+/g) ?? []) {
+        await genGate.tick();
+        if (state.cancel) break;
+        if (config.failPage === page && text !== '') {
+          emit({ kind: 'pageError', page, error: err('GENERATION_FAILED', 'The model stopped with an error on this page.', 'decoder: NaN in logits') });
+          failed = true;
+          break;
+        }
+        text += piece;
+        emit({ kind: 'token', page, text: piece });
+      }
+      if (failed) continue;
+      const stopped = state.cancel;
+      const tokens = text.match(/\S+\s*|\s+/g)?.length ?? 0;
+      // As the shell: a page cut short by Stop is kept with what it has.
+      emit({ kind: 'pageDone', page, markdown: stopped ? text : markdown, tokens, stopped });
+      done.push({ page, markdown: stopped ? text : markdown, tokens });
+    }
+    return {
+      documentId: doc.id,
+      pages: done,
+      cancelled: state.cancel,
+      markdown: done.map((p) => `<!-- page ${p.page + 1} -->\n\n${p.markdown}`).join('\n\n'),
+      text: done.map((p) => (p.markdown === pageMarkdown(p.page) ? pageText(p.page) : p.markdown)).join('\n\n'),
+    };
+  } finally {
+    readings.delete(doc.id);
+  }
+}
+
 async function download(repoId: string, channel: unknown): Promise<ModelEntry> {
   const emit = sender<DownloadEvent>(channel);
   const state = { cancel: false };
@@ -282,6 +392,22 @@ async function handle(cmd: string, a: Args): Promise<unknown> {
     case 'list_devices': return defaultDevices();
     case 'explain': return explain(a);
     case 'answer_attention': return answerAttention(a);
+    case 'open_document': return openDocument(a);
+    case 'document_page': {
+      const doc = findDocument(a.documentId);
+      const page = Number(a.page);
+      const size = doc.pages[page];
+      if (!size) throw err('INVALID_INPUT', `There is no page ${page + 1}.`);
+      return drawPage(doc.name, page, size.width, size.height, Number(a.maxSide));
+    }
+    case 'read_document': return readDocument(a);
+    case 'cancel_reading': {
+      findDocument(a.documentId);
+      const reading = readings.get(String(a.documentId));
+      if (reading) reading.cancel = true;
+      genGate.wakeAll();
+      return null;
+    }
     case 'save_export': {
       if (cancelNextSave) {
         cancelNextSave = false;
@@ -320,6 +446,11 @@ const api = {
   cancelNextSave: () => {
     cancelNextSave = true;
   },
+  /** The next open dialog is cancelled (open_document(null) resolves null). */
+  cancelNextOpen: () => {
+    cancelNextOpen = true;
+  },
+  isReading: () => readings.size > 0,
   emit: (event: string, payload: unknown) =>
     (window as unknown as { __TAURI_INTERNALS__: { invoke(c: string, a: unknown): Promise<unknown> } }).__TAURI_INTERNALS__
       .invoke('plugin:event|emit', { event, payload }),

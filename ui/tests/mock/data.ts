@@ -120,3 +120,46 @@ export function defaultChats(now: number, images: Map<string, StoredImage>): Cha
     },
   ];
 }
+
+/** The Markdown the fake OCR reads from page `page` (0-based) of any document. */
+export function pageMarkdown(page: number): string {
+  const texts = [
+    '# Quarterly report\n\nSales rose by **12%** in the third quarter.',
+    '## Costs\n\nShipping costs fell to `4.1%` of revenue.',
+    'Signed: **Ada Lovelace**, London.',
+  ];
+  return texts[page % texts.length];
+}
+
+/** `pageMarkdown` without its Markdown syntax, as the shell's plain-text export. */
+export function pageText(page: number): string {
+  return pageMarkdown(page).replace(/^#+\s*/gm, '').replace(/\*\*|`/g, '');
+}
+
+/** A drawn document page: white paper, a title bar and grey text lines (`maxSide` px on its long side). */
+export function drawPage(seed: string, page: number, width: number, height: number, maxSide: number): string {
+  const scale = maxSide / Math.max(width, height);
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  const g = canvas.getContext('2d')!;
+  g.fillStyle = '#ffffff';
+  g.fillRect(0, 0, w, h);
+  const m = w * 0.1;
+  let hash = page * 7919;
+  for (const c of seed) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  g.fillStyle = `hsl(${hash % 360} 55% 42%)`;
+  g.fillRect(m, h * 0.08, w * 0.55, h * 0.035);
+  g.fillStyle = '#9a9aa6';
+  for (let i = 0, y = h * 0.17; y < h * 0.9; i++, y += h * 0.032) {
+    if (i % 7 === 6) continue; // paragraph break
+    const ragged = ((hash >> (i % 16)) & 7) / 40;
+    g.fillRect(m, y, (w - 2 * m) * (i % 7 === 5 ? 0.55 : 1 - ragged), Math.max(1, h * 0.012));
+  }
+  g.font = `${Math.max(8, Math.round(h * 0.025))}px sans-serif`;
+  g.fillStyle = '#6b6b78';
+  g.fillText(String(page + 1), w / 2 - h * 0.008, h * 0.96);
+  return canvas.toDataURL('image/png');
+}

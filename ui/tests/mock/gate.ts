@@ -16,6 +16,10 @@ export type MockConfig = {
   modelLoaded?: boolean;
   /** Fail generation with OUT_OF_MEMORY after this many tokens. */
   failAfterTokens?: number;
+  /** PDFs opened have this many pages (default 3). */
+  documentPages?: number;
+  /** read_document fails this 0-based page (a pageError after its first token); the run goes on. */
+  failPage?: number;
 };
 
 export class Gate {

@@ -1,4 +1,5 @@
 // The Chat page: chat list, the open conversation with its model, and the composer.
+import { copyText } from '../../lib/clipboard';
 import { confirmDialog, modalOpen } from '../../lib/dialog';
 import { h, icon } from '../../lib/dom';
 import { errorView } from '../../lib/error-view';
@@ -274,21 +275,5 @@ export class ChatView implements View {
   private showHeaderError(error: AppError | null): void {
     this.headerError.hidden = error === null;
     this.headerError.replaceChildren(...(error ? [errorView(error, { testid: 'model-select-error' })] : []));
-  }
-}
-
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Fallback for webviews without the async clipboard.
-    const area = h('textarea', { class: 'offscreen', attrs: { 'aria-hidden': 'true' } });
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    const ok = document.execCommand('copy');
-    area.remove();
-    return ok;
   }
 }
