@@ -18,7 +18,12 @@ pub struct TokenPlace {
 }
 
 /// `rows × cols` equal cells of `rect`, row-major.
-fn grid_cells(rect: SourceRect, rows: usize, cols: usize, view: &'static str) -> Vec<TokenPlace> {
+pub fn grid_cells(
+    rect: SourceRect,
+    rows: usize,
+    cols: usize,
+    view: &'static str,
+) -> Vec<TokenPlace> {
     let (cw, ch) = (rect.width / cols as f64, rect.height / rows as f64);
     (0..rows * cols)
         .map(|i| TokenPlace {

@@ -660,37 +660,33 @@ impl Session {
         prepared: &Prepared,
         generated: &Generated,
     ) -> Result<AnswerAttention, SessionError> {
-        let image_id = self.processor.image_token_id();
-        let image_positions = prepared
-            .input_ids
+        let image_positions = match self.processor.image_token_id() {
+            Some(id) => crate::prompt::image_token_spans(&prepared.input_ids, id)
+                .into_iter()
+                .flatten()
+                .collect(),
+            None => Vec::new(),
+        };
+        let host = |t: &Tensor<2>| {
+            crate::nn::read_f32(t.clone().cast(burn::tensor::DType::F32))
+                .map_err(|e| SessionError::Generate(crate::generate::GenerateError::Device(e)))
+        };
+        let rows = generated
+            .attention
             .iter()
-            .enumerate()
-            .filter(|(_, id)| Some(**id) == image_id)
-            .map(|(i, _)| i)
-            .collect();
-        let mut rows = Vec::with_capacity(generated.attention.len());
-        let (mut layers, mut heads) = (0, 0);
-        for step in &generated.attention {
-            let mut per_layer = Vec::with_capacity(step.len());
-            for row in step {
-                heads = row.dims()[0];
-                let values = crate::nn::read_f32(row.clone().cast(burn::tensor::DType::F32))
-                    .map_err(|e| {
-                        SessionError::Generate(crate::generate::GenerateError::Device(e))
-                    })?;
-                per_layer.push(values);
-            }
-            layers = per_layer.len();
-            rows.push(per_layer);
-        }
-        let mut prefill = Vec::with_capacity(generated.prefill_attention.len());
-        for matrix in &generated.prefill_attention {
-            prefill.push(
-                crate::nn::read_f32(matrix.clone().cast(burn::tensor::DType::F32)).map_err(
-                    |e| SessionError::Generate(crate::generate::GenerateError::Device(e)),
-                )?,
-            );
-        }
+            .map(|step| step.iter().map(host).collect::<Result<Vec<_>, _>>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let prefill = generated
+            .prefill_attention
+            .iter()
+            .map(host)
+            .collect::<Result<Vec<_>, _>>()?;
+        let layers = generated.attention.first().map_or(0, Vec::len);
+        let heads = generated
+            .attention
+            .first()
+            .and_then(|step| step.first())
+            .map_or(0, |row| row.dims()[0]);
         Ok(AnswerAttention {
             layers,
             heads,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use iris_models::config::ModelConfig;
-use iris_models::explain::{AnswerAttention, AttentionMap, TokenPlace};
+use iris_models::explain::{AnswerAttention, AttentionMap, TokenPlace, grid_cells};
 use iris_models::generate::CancelToken;
 use iris_models::preprocess::TilePlan;
 use iris_models::session::{Explained, Request, Session, Timings};
@@ -250,21 +250,13 @@ fn spread_over_patches(on_queries: &[f32], spread: &[Vec<f32>]) -> Vec<f32> {
 
 /// The patch grid over the whole image (BLIP's processor resizes without cropping).
 fn patch_places(grid: [usize; 2], width: u32, height: u32) -> Vec<TokenPlace> {
-    let (cw, ch) = (
-        f64::from(width) / grid[1] as f64,
-        f64::from(height) / grid[0] as f64,
-    );
-    (0..grid[0] * grid[1])
-        .map(|i| TokenPlace {
-            rect: Some(iris_models::preprocess::SourceRect {
-                x: (i % grid[1]) as f64 * cw,
-                y: (i / grid[1]) as f64 * ch,
-                width: cw,
-                height: ch,
-            }),
-            view: "patch",
-        })
-        .collect()
+    let whole = iris_models::preprocess::SourceRect {
+        x: 0.0,
+        y: 0.0,
+        width: f64::from(width),
+        height: f64::from(height),
+    };
+    grid_cells(whole, grid[0], grid[1], "patch")
 }
 
 /// Explanations kept at once (each holds every answer token's attention rows).

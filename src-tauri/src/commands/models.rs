@@ -53,34 +53,16 @@ impl Downloads {
     }
 }
 
-/// What the page hears while a download runs (docs/app.md `DownloadEvent`).
+/// What the page hears while a download runs (docs/app.md `DownloadEvent`): the downloader's
+/// own progress events (already `{ kind, ... }` objects), then `finished` with the model.
 #[derive(Debug, Clone, serde::Serialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DownloadEvent {
-    Listing {
-        repo_id: String,
-    },
-    Started {
-        repo_id: String,
-        files: usize,
-        total_bytes: u64,
-        resumed_bytes: u64,
-    },
-    Progress {
-        file: String,
-        done_bytes: u64,
-        total_bytes: u64,
-    },
-    Verifying {
-        file: String,
-    },
     Finished {
         model: ModelEntry,
     },
+    #[serde(untagged)]
+    Progress(hub::DownloadProgress),
 }
 
 #[tauri::command]
@@ -133,7 +115,7 @@ pub async fn download_model<R: Runtime>(
             |e: hub::HubError| AppError::new(e.code(), e.user_message(), Some(e.to_string()));
         let client = hub::HubClient::from_env(&base_url).map_err(hub_error)?;
         let mut forward = |p: hub::DownloadProgress| {
-            let _ = on_event.send(download_event(p));
+            let _ = on_event.send(DownloadEvent::Progress(p));
         };
         let done = hub::download(&client, &request, &cancel, &mut forward).map_err(hub_error)?;
         let model = catalog.get(&done.id)?;
@@ -150,33 +132,6 @@ pub async fn download_model<R: Runtime>(
 #[tauri::command]
 pub fn cancel_download(repo_id: String, downloads: State<'_, Downloads>) {
     downloads.cancel(&repo_id);
-}
-
-fn download_event(progress: hub::DownloadProgress) -> DownloadEvent {
-    match progress {
-        hub::DownloadProgress::Listing { repo_id } => DownloadEvent::Listing { repo_id },
-        hub::DownloadProgress::Started {
-            repo_id,
-            files,
-            total_bytes,
-            resumed_bytes,
-        } => DownloadEvent::Started {
-            repo_id,
-            files,
-            total_bytes,
-            resumed_bytes,
-        },
-        hub::DownloadProgress::Progress {
-            file,
-            done_bytes,
-            total_bytes,
-        } => DownloadEvent::Progress {
-            file,
-            done_bytes,
-            total_bytes,
-        },
-        hub::DownloadProgress::Verifying { file } => DownloadEvent::Verifying { file },
-    }
 }
 
 #[cfg(test)]

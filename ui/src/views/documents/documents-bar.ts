@@ -1,6 +1,7 @@
 // The top bar of "Documents": model, the open document, pages to read, Read / Stop; open errors
 // show under the Open button, read errors under the bar's action.
 import { h, icon, iconButton } from '../../lib/dom';
+import { fillModelSelect } from '../../lib/model-select';
 import { errorView } from '../../lib/error-view';
 import { parsePages } from '../../services/documents';
 import type { AppError, DocumentInfo, ModelEntry } from '../../services/types';
@@ -55,13 +56,7 @@ export class DocumentsBar {
   }
 
   setModels(models: ModelEntry[]): void {
-    this.models = models.filter((m) => m.runnable);
-    const keep = this.modelSelect.value;
-    const selected = this.models.find((m) => m.id === keep)?.id ?? this.models[0]?.id ?? '';
-    this.modelSelect.replaceChildren(
-      ...(this.models.length === 0 ? [h('option', { text: 'No model can run here — see Models', attrs: { value: '', selected: true } })] : []),
-      ...this.models.map((m) => h('option', { text: m.name, attrs: { value: m.id, selected: m.id === selected, title: m.family } })));
-    this.modelSelect.value = selected;
+    this.models = fillModelSelect(this.modelSelect, models);
     this.sync();
   }
 

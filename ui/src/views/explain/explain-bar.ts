@@ -1,5 +1,6 @@
 // The top bar of "How it sees": model, image, prompt and the Explain button (errors beside it).
 import { h, icon, iconButton } from '../../lib/dom';
+import { fillModelSelect } from '../../lib/model-select';
 import { errorView } from '../../lib/error-view';
 import { defaultPrompt } from '../../services/explain';
 import type { AppError, ImageRef, ModelEntry } from '../../services/types';
@@ -42,13 +43,9 @@ export class ExplainBar {
   }
 
   setModels(models: ModelEntry[]): void {
-    this.models = models.filter((m) => m.runnable);
     const keep = this.modelSelect.value;
-    const selected = this.models.find((m) => m.id === keep)?.id ?? this.models[0]?.id ?? '';
-    this.modelSelect.replaceChildren(
-      ...(this.models.length === 0 ? [h('option', { text: 'No model can run here — see Models', attrs: { value: '', selected: true } })] : []),
-      ...this.models.map((m) => h('option', { text: m.name, attrs: { value: m.id, selected: m.id === selected, title: m.family } })));
-    this.modelSelect.value = selected;
+    this.models = fillModelSelect(this.modelSelect, models);
+    const selected = this.modelSelect.value;
     this.modelSelect.disabled = this.busy || this.models.length === 0;
     if (keep !== selected || this.promptInput.value === '') this.modelChanged();
     this.syncButton();
