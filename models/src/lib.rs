@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod connector;
+pub mod demo;
 pub mod device;
 pub mod document;
 pub mod explain;

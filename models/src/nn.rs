@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::{DType, TensorData, activation};
 
 use crate::config::Activation;
-use crate::weights::WeightLoader;
+use crate::weights::{WeightLoader, WeightWriter};
 
 /// A `Linear` from HF's `{prefix}.weight` (`[out, in]`, as PyTorch stores it) and optional
 /// `{prefix}.bias`. burn's `Linear` multiplies by `[in, out]`: the weight is used transposed.
@@ -43,6 +43,27 @@ pub fn embedding(w: &mut WeightLoader, prefix: &str, vocab: usize, d: usize) -> 
     Embedding {
         weight: Param::from_tensor(w.tensor(&format!("{prefix}.weight"), [vocab, d])),
     }
+}
+
+/// Writes a [`linear`] back in HF's names and `[out, in]` layout.
+pub fn save_linear(out: &mut WeightWriter, prefix: &str, l: &Linear) {
+    out.put(&format!("{prefix}.weight"), l.weight.val().transpose());
+    if let Some(b) = &l.bias {
+        out.put(&format!("{prefix}.bias"), b.val());
+    }
+}
+
+/// Writes a [`layer_norm`] back in HF's names.
+pub fn save_layer_norm(out: &mut WeightWriter, prefix: &str, n: &LayerNorm) {
+    out.put(&format!("{prefix}.weight"), n.gamma.val());
+    if let Some(b) = &n.beta {
+        out.put(&format!("{prefix}.bias"), b.val());
+    }
+}
+
+/// Writes an [`embedding`] back in HF's names.
+pub fn save_embedding(out: &mut WeightWriter, prefix: &str, e: &Embedding) {
+    out.put(&format!("{prefix}.weight"), e.weight.val());
 }
 
 impl Activation {

@@ -218,6 +218,8 @@ pub struct Answer {
     pub text: String,
     pub prompt_tokens: usize,
     pub image_tokens: usize,
+    /// Earlier exchanges left out because the conversation no longer fit the model's context.
+    pub forgotten_exchanges: usize,
     pub stop: crate::generate::StopReason,
     pub timings_ms: Timings,
 }
@@ -573,12 +575,7 @@ impl Session {
         mut on_text: impl FnMut(&str),
     ) -> Result<Explained, SessionError> {
         let start = Instant::now();
-        let prepared = self.processor.prepare_chat(
-            &request.history,
-            &request.images,
-            &request.prompt,
-            request.multi_image,
-        )?;
+        let (prepared, forgotten_exchanges) = self.prepare_fitting(request)?;
         let preprocess = start.elapsed().as_secs_f64() * 1e3;
         let start = Instant::now();
         let embeds = self.embed_prompt(&prepared)?;
@@ -637,6 +634,7 @@ impl Session {
             text,
             prompt_tokens: prepared.input_ids.len(),
             image_tokens: prepared.image_tokens,
+            forgotten_exchanges,
             stop: generated.stop,
             timings_ms: Timings {
                 load: self.load_ms,
@@ -652,6 +650,45 @@ impl Session {
             token_pieces: pieces,
             answer_attention,
         })
+    }
+
+    /// Prepares the request's prompt; when it would leave fewer than [`ANSWER_ROOM`] positions
+    /// of a decoder's context for the answer, the oldest exchanges' words are left out one by
+    /// one, as chat apps forget the start of a long conversation. Their images stay (moved to
+    /// the first exchange kept, or to this turn): the conversation is still about them. Returns
+    /// how many exchanges were shortened away.
+    fn prepare_fitting(&self, request: &Request) -> Result<(Prepared, usize), SessionError> {
+        let max = match &self.language {
+            Language::DecoderOnly(decoder) => Some(decoder.max_positions()),
+            Language::EncoderDecoder(_) => None,
+        };
+        let room = request.max_new_tokens.clamp(1, ANSWER_ROOM);
+        let mut skip = 0;
+        loop {
+            let forgotten = &request.history[..skip];
+            let carried: Vec<RgbImage> = forgotten
+                .iter()
+                .flat_map(|e| e.images.iter().cloned())
+                .collect();
+            let mut history = request.history[skip..].to_vec();
+            let mut images = request.images.clone();
+            let keeper = match history.first_mut() {
+                Some(first) => &mut first.images,
+                None => &mut images,
+            };
+            keeper.splice(0..0, carried);
+            let prepared = self.processor.prepare_chat(
+                &history,
+                &images,
+                &request.prompt,
+                request.multi_image,
+            )?;
+            let fits = max.is_none_or(|m| prepared.input_ids.len() + room <= m);
+            if fits || skip == request.history.len() {
+                return Ok((prepared, skip));
+            }
+            skip += 1;
+        }
     }
 
     /// Reads the captured attention rows back from the device.
@@ -701,6 +738,10 @@ impl Session {
 /// The longest prompt whose full attention [`Session::explain`] keeps for attention rollout
 /// (per layer `prompt²` floats on the host: 4 MB per layer at this size).
 pub const ROLLOUT_MAX_PROMPT: usize = 1024;
+
+/// Positions of a decoder's context kept free for the answer when earlier exchanges have to be
+/// left out (or fewer, when the request asks for fewer new tokens).
+pub const ANSWER_ROOM: usize = 32;
 
 /// What [`Session::explain`] returns.
 pub struct Explained {

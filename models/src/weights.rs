@@ -359,3 +359,57 @@ impl<'a> WeightLoader<'a> {
         }
     }
 }
+
+/// Named f32 tensors in a checkpoint's (HF) names and layout, written as one safetensors file:
+/// what a trained model saves, each module writing the names its `load` reads.
+#[derive(Default)]
+pub struct WeightWriter {
+    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+impl WeightWriter {
+    /// Records `tensor` (read back to the host as f32) under `name`.
+    pub fn put<const D: usize>(&mut self, name: &str, tensor: Tensor<D>) {
+        let shape = tensor.dims().to_vec();
+        let values = tensor
+            .inner()
+            .cast(DType::F32)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("a cast f32 tensor reads back as f32");
+        self.tensors.insert(name.to_owned(), (shape, values));
+    }
+
+    /// Records plain values under `name`.
+    pub fn put_values(&mut self, name: &str, shape: Vec<usize>, values: Vec<f32>) {
+        debug_assert_eq!(shape.iter().product::<usize>(), values.len());
+        self.tensors.insert(name.to_owned(), (shape, values));
+    }
+
+    /// The recorded names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    /// Writes `model.safetensors` (f32, sorted names) at `path`.
+    pub fn write(&self, path: &Path) -> Result<(), WeightsError> {
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = self
+            .tensors
+            .iter()
+            .map(|(name, (shape, values))| {
+                let view = safetensors::tensor::TensorView::new(
+                    Dtype::F32,
+                    shape.clone(),
+                    bytemuck::cast_slice(values),
+                )
+                .expect("shape and data length agree");
+                (name.clone(), view)
+            })
+            .collect();
+        let metadata = std::collections::HashMap::from([("format".to_owned(), "pt".to_owned())]);
+        safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| WeightsError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+}

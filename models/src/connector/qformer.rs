@@ -7,13 +7,17 @@
 //! views; they are the same tensors the forward pass used, and nothing is read back unless the
 //! caller asks.
 
+use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 use serde::Deserialize;
 
 use crate::config::Activation;
-use crate::nn::{attention, layer_norm, linear, merge_heads, split_heads, token_ids};
-use crate::weights::WeightLoader;
+use crate::nn::{
+    attention, layer_norm, linear, merge_heads, save_layer_norm, save_linear, split_heads,
+    token_ids,
+};
+use crate::weights::{WeightLoader, WeightWriter};
 
 /// `Blip2QFormerConfig` (transformers v4.57 defaults).
 #[derive(Debug, Clone, Deserialize)]
@@ -130,7 +134,7 @@ pub struct QFormerAttentions {
 #[derive(Module, Debug)]
 pub struct QFormer {
     /// `[queries, hidden]`
-    query_tokens: Tensor<2>,
+    query_tokens: Param<Tensor<2>>,
     layernorm: LayerNorm,
     instruction: Option<InstructionEmbeddings>,
     layers: Vec<QFormerLayer>,
@@ -173,7 +177,23 @@ impl BertAttention {
     }
 }
 
+impl BertAttention {
+    fn save(&self, out: &mut WeightWriter, prefix: &str) {
+        let (a, o) = (format!("{prefix}.attention"), format!("{prefix}.output"));
+        save_linear(out, &format!("{a}.query"), &self.query);
+        save_linear(out, &format!("{a}.key"), &self.key);
+        save_linear(out, &format!("{a}.value"), &self.value);
+        save_linear(out, &format!("{o}.dense"), &self.dense);
+        save_layer_norm(out, &format!("{o}.LayerNorm"), &self.layer_norm);
+    }
+}
+
 impl BertFeedForward {
+    fn save(&self, out: &mut WeightWriter, inter: &str, output: &str) {
+        save_linear(out, &format!("{inter}.dense"), &self.dense_in);
+        save_linear(out, &format!("{output}.dense"), &self.dense_out);
+        save_layer_norm(out, &format!("{output}.LayerNorm"), &self.layer_norm);
+    }
     fn load(w: &mut WeightLoader, inter: &str, out: &str, c: &QFormerConfig) -> Self {
         let (d, f) = (c.hidden_size, c.intermediate_size);
         Self {
@@ -242,9 +262,10 @@ impl QFormer {
             })
             .collect();
         Self {
-            query_tokens: w
-                .tensor("query_tokens", [1, num_queries, d])
-                .reshape([num_queries, d]),
+            query_tokens: Param::from_tensor(
+                w.tensor("query_tokens", [1, num_queries, d])
+                    .reshape([num_queries, d]),
+            ),
             layernorm: if instruction_aware {
                 layer_norm(
                     w,
@@ -271,6 +292,26 @@ impl QFormer {
         }
     }
 
+    /// Writes a BLIP-2 Q-Former (no instruction path) back in the names
+    /// [`load`](Self::load) reads.
+    pub fn save(&self, out: &mut WeightWriter, prefix: &str) {
+        let [n, d] = self.query_tokens.dims();
+        out.put("query_tokens", self.query_tokens.val().reshape([1, n, d]));
+        save_layer_norm(out, &format!("{prefix}.layernorm"), &self.layernorm);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let l = format!("{prefix}.encoder.layer.{i}");
+            layer.self_attention.save(out, &format!("{l}.attention"));
+            if let Some(cross) = &layer.cross_attention {
+                cross.save(out, &format!("{l}.crossattention"));
+            }
+            layer.feed_forward_query.save(
+                out,
+                &format!("{l}.intermediate_query"),
+                &format!("{l}.output_query"),
+            );
+        }
+    }
+
     pub fn num_queries(&self) -> usize {
         self.query_tokens.dims()[0]
     }
@@ -286,7 +327,12 @@ impl QFormer {
     pub fn forward(&self, image: Tensor<3>, instruction: &[u32]) -> (Tensor<3>, QFormerAttentions) {
         let _span = tracing::debug_span!("qformer").entered();
         let [n, d] = self.query_tokens.dims();
-        let queries = self.query_tokens.clone().unsqueeze::<3>();
+        let batch = image.dims()[0];
+        let queries = self
+            .query_tokens
+            .val()
+            .unsqueeze::<3>()
+            .expand([batch, n, d]);
         let rows = match (&self.instruction, instruction.is_empty()) {
             (Some(e), false) => {
                 let len = instruction.len();
@@ -307,9 +353,10 @@ impl QFormer {
             cross: Vec::new(),
             self_attention: Vec::new(),
         };
+        // The maps of the batch's first image (the teaching views run one image at a time).
         let first = |p: Tensor<4>| {
             let [_, h, q, k] = p.dims();
-            p.reshape([h, q, k])
+            p.narrow(0, 0, 1).reshape([h, q, k])
         };
         for (i, layer) in self.layers.iter().enumerate() {
             let (h, probs) = layer.self_attention.forward(x.clone(), x);

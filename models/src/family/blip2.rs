@@ -8,9 +8,9 @@ use burn::prelude::*;
 
 use crate::config::VisionConfig;
 use crate::connector::{QFormer, QFormerAttentions, QFormerConfig};
-use crate::nn::linear;
+use crate::nn::{linear, save_linear};
 use crate::vision::VisionTower;
-use crate::weights::WeightLoader;
+use crate::weights::{WeightLoader, WeightWriter};
 
 #[derive(Module, Debug)]
 pub struct Blip2 {
@@ -35,6 +35,38 @@ impl Blip2 {
             qformer: QFormer::load(w, "qformer", q, num_queries, instruction_aware),
             language_projection: linear(w, "language_projection", q.hidden_size, d_text, true),
         }
+    }
+
+    /// Writes BLIP-2's vision side back in the names [`load`](Self::load) reads.
+    pub fn save(&self, out: &mut WeightWriter) {
+        self.tower.save_blip2(out, "vision_model");
+        self.qformer.save(out, "qformer");
+        save_linear(out, "language_projection", &self.language_projection);
+    }
+
+    /// Q-Former query outputs for a batch of images (BLIP-2: no instruction).
+    ///
+    /// # Shapes
+    /// - pixels: `[images, 3, size, size]` → `[images, queries, d_qformer]`
+    pub fn queries_batch(&self, pixels: Tensor<4>) -> Tensor<3> {
+        self.queries_from_features(self.vision_features(pixels))
+    }
+
+    /// Q-Former query outputs for image features [`vision_features`](Self::vision_features)
+    /// gave (BLIP-2: no instruction).
+    ///
+    /// # Shapes
+    /// - features: `[images, 1 + patches, d_vision]` → `[images, queries, d_qformer]`
+    pub fn queries_from_features(&self, features: Tensor<3>) -> Tensor<3> {
+        self.qformer.forward(features, &[]).0
+    }
+
+    /// Query outputs projected into the language model's embedding space.
+    ///
+    /// # Shapes
+    /// - queries: `[images, queries, d_qformer]` → `[images, queries, d_text]`
+    pub fn project(&self, queries: Tensor<3>) -> Tensor<3> {
+        self.language_projection.forward(queries)
     }
 
     /// The image features the Q-Former reads (last hidden state after `post_layernorm`).

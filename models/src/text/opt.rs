@@ -3,15 +3,17 @@
 //! biased attention projections, a ReLU MLP, optional `project_in`/`project_out` when the word
 //! embedding size differs from the hidden size, and a head tied to the embeddings.
 
+use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::prelude::*;
 use serde::Deserialize;
 
 use crate::config::Activation;
 use crate::nn::{
-    attention_with_scale, embedding, layer_norm, linear, merge_heads, split_heads, token_ids,
+    attention_with_scale, embedding, layer_norm, linear, merge_heads, save_embedding,
+    save_layer_norm, save_linear, split_heads, token_ids,
 };
-use crate::weights::WeightLoader;
+use crate::weights::{WeightLoader, WeightWriter};
 
 use super::KvCache;
 use super::decoder::causal_mask;
@@ -103,7 +105,7 @@ struct OptLayer {
 pub struct OptDecoder {
     embed_tokens: Embedding,
     /// `[max_positions + 2, hidden]`
-    embed_positions: Tensor<2>,
+    embed_positions: Param<Tensor<2>>,
     project_in: Option<Linear>,
     project_out: Option<Linear>,
     layers: Vec<OptLayer>,
@@ -206,10 +208,10 @@ impl OptDecoder {
         let final_norm = c.do_layer_norm_before && !c.remove_final_layer_norm;
         Self {
             embed_tokens: embedding(w, &format!("{m}.embed_tokens"), c.vocab_size, e),
-            embed_positions: w.tensor(
+            embed_positions: Param::from_tensor(w.tensor(
                 &format!("{m}.embed_positions.weight"),
                 [c.max_position_embeddings + POSITION_OFFSET, d],
-            ),
+            )),
             project_in: projected.then(|| linear(w, &format!("{m}.project_in"), e, d, false)),
             project_out: projected.then(|| linear(w, &format!("{m}.project_out"), d, e, false)),
             layers: (0..c.num_hidden_layers)
@@ -223,10 +225,74 @@ impl OptDecoder {
     }
 }
 
+impl OptDecoder {
+    /// Writes the decoder back in the names [`load`](Self::load) reads (a tied head is not
+    /// stored, as HF saves it).
+    pub fn save(&self, out: &mut WeightWriter, prefix: &str) {
+        let m = format!("{prefix}.model.decoder");
+        save_embedding(out, &format!("{m}.embed_tokens"), &self.embed_tokens);
+        out.put(
+            &format!("{m}.embed_positions.weight"),
+            self.embed_positions.val(),
+        );
+        for (name, proj) in [
+            ("project_in", &self.project_in),
+            ("project_out", &self.project_out),
+        ] {
+            if let Some(p) = proj {
+                save_linear(out, &format!("{m}.{name}"), p);
+            }
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let l = format!("{m}.layers.{i}");
+            let a = &layer.self_attn;
+            for (name, proj) in [
+                ("q_proj", &a.q_proj),
+                ("k_proj", &a.k_proj),
+                ("v_proj", &a.v_proj),
+                ("out_proj", &a.out_proj),
+            ] {
+                save_linear(out, &format!("{l}.self_attn.{name}"), proj);
+            }
+            save_layer_norm(
+                out,
+                &format!("{l}.self_attn_layer_norm"),
+                &layer.self_attn_layer_norm,
+            );
+            save_layer_norm(
+                out,
+                &format!("{l}.final_layer_norm"),
+                &layer.final_layer_norm,
+            );
+            save_linear(out, &format!("{l}.fc1"), &layer.fc1);
+            save_linear(out, &format!("{l}.fc2"), &layer.fc2);
+        }
+        if let Some(n) = &self.final_layer_norm {
+            save_layer_norm(out, &format!("{m}.final_layer_norm"), n);
+        }
+        if let Some(head) = &self.lm_head {
+            save_linear(out, &format!("{prefix}.lm_head"), head);
+        }
+    }
+
+    /// The number of tokens in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.embed_tokens.weight.dims()[0]
+    }
+
+    /// Token embeddings of a batch of id rows.
+    ///
+    /// # Shapes
+    /// - ids: `[batch, seq]` → `[batch, seq, word_embed_dim]`
+    pub fn embed_ids(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        self.embed_tokens.forward(ids)
+    }
+}
+
 impl super::CausalLm for OptDecoder {
     fn embed(&self, ids: &[u32]) -> Tensor<3> {
         self.embed_tokens
-            .forward(token_ids(ids, &self.embed_positions.device()))
+            .forward(token_ids(ids, &self.embed_positions.val().device()))
     }
 
     fn forward(&self, embeds: Tensor<3>, cache: &mut KvCache) -> Tensor<3> {
@@ -240,7 +306,7 @@ impl super::CausalLm for OptDecoder {
         // No padding: positions are past..past+new, stored at +2.
         let positions = self
             .embed_positions
-            .clone()
+            .val()
             .narrow(0, past + POSITION_OFFSET, new)
             .unsqueeze::<3>();
         let mut x = x + positions;

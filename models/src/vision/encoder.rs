@@ -8,8 +8,10 @@ use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 
 use crate::config::Activation;
-use crate::nn::{attention, layer_norm, linear, merge_heads, split_heads};
-use crate::weights::WeightLoader;
+use crate::nn::{
+    attention, layer_norm, linear, merge_heads, save_layer_norm, save_linear, split_heads,
+};
+use crate::weights::{WeightLoader, WeightWriter};
 
 /// The numbers one encoder needs, whichever tower they came from.
 #[derive(Debug, Clone)]
@@ -150,6 +152,47 @@ fn fused_qkv(w: &mut WeightLoader, prefix: &str, d: usize) -> Linear {
     }
 }
 
+impl VitLayer {
+    /// Writes the layer back in the names [`load`](Self::load) reads.
+    fn save(&self, out: &mut WeightWriter, prefix: &str, layout: AttentionLayout) {
+        let attn = format!("{prefix}.self_attn");
+        let weight = self.self_attn.qkv.weight.val().transpose();
+        let d = weight.dims()[1];
+        let bias = self.self_attn.qkv.bias.as_ref().map(|b| b.val());
+        match layout {
+            AttentionLayout::Separate => {
+                for (i, name) in ["q_proj", "k_proj", "v_proj"].into_iter().enumerate() {
+                    out.put(
+                        &format!("{attn}.{name}.weight"),
+                        weight.clone().narrow(0, i * d, d),
+                    );
+                    if let Some(b) = &bias {
+                        out.put(
+                            &format!("{attn}.{name}.bias"),
+                            b.clone().narrow(0, i * d, d),
+                        );
+                    }
+                }
+                save_linear(out, &format!("{attn}.out_proj"), &self.self_attn.out_proj);
+            }
+            AttentionLayout::Fused => {
+                out.put(&format!("{attn}.qkv.weight"), weight);
+                // HF keeps q and v biases only: a key bias adds the same amount to every score
+                // of a query, which softmax cancels, so dropping it changes nothing.
+                if let Some(b) = bias {
+                    out.put(&format!("{attn}.q_bias"), b.clone().narrow(0, 0, d));
+                    out.put(&format!("{attn}.v_bias"), b.narrow(0, 2 * d, d));
+                }
+                save_linear(out, &format!("{attn}.projection"), &self.self_attn.out_proj);
+            }
+        }
+        save_layer_norm(out, &format!("{prefix}.layer_norm1"), &self.layer_norm1);
+        save_layer_norm(out, &format!("{prefix}.layer_norm2"), &self.layer_norm2);
+        save_linear(out, &format!("{prefix}.mlp.fc1"), &self.mlp.fc1);
+        save_linear(out, &format!("{prefix}.mlp.fc2"), &self.mlp.fc2);
+    }
+}
+
 impl VitAttention {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let hidden = x.dims()[2];
@@ -186,6 +229,13 @@ impl VitEncoder {
 
     pub fn num_layers(&self) -> usize {
         self.layers.len()
+    }
+
+    /// Writes the layers back under `{prefix}.layers.{i}`.
+    pub fn save(&self, out: &mut WeightWriter, prefix: &str, layout: AttentionLayout) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.save(out, &format!("{prefix}.layers.{i}"), layout);
+        }
     }
 
     /// Runs the layers and returns the hidden states HF's `output_hidden_states` would give:

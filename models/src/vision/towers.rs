@@ -3,12 +3,13 @@
 //! feature layer a connector reads are loaded; the rest (and the post-layernorm, which
 //! `hidden_states[...]` never passes through) are declared unused.
 
+use burn::module::Param;
 use burn::nn::LayerNorm;
 use burn::prelude::*;
 
 use crate::config::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
-use crate::nn::layer_norm;
-use crate::weights::WeightLoader;
+use crate::nn::{layer_norm, save_layer_norm};
+use crate::weights::{WeightLoader, WeightWriter};
 
 use super::encoder::{AttentionLayout, VitEncoder, VitSpec};
 
@@ -18,8 +19,8 @@ use super::encoder::{AttentionLayout, VitEncoder, VitSpec};
 #[derive(Module, Debug)]
 struct PatchEmbedding {
     /// `[channels * patch * patch, hidden]`
-    weight: Tensor<2>,
-    bias: Option<Tensor<1>>,
+    weight: Param<Tensor<2>>,
+    bias: Option<Param<Tensor<1>>>,
     patch_size: usize,
 }
 
@@ -41,8 +42,8 @@ impl PatchEmbedding {
             .transpose();
         let bias = bias.then(|| w.tensor(&format!("{prefix}.bias"), [hidden]));
         Self {
-            weight,
-            bias,
+            weight: Param::from_tensor(weight),
+            bias: bias.map(Param::from_tensor),
             patch_size: patch,
         }
     }
@@ -57,9 +58,9 @@ impl PatchEmbedding {
             .reshape([n, c, gh, p, gw, p])
             .permute([0, 2, 4, 1, 3, 5])
             .reshape([n, gh * gw, c * p * p]);
-        let out = patches.matmul(self.weight.clone().unsqueeze::<3>());
+        let out = patches.matmul(self.weight.val().unsqueeze::<3>());
         match &self.bias {
-            Some(b) => out + b.clone().unsqueeze::<3>(),
+            Some(b) => out + b.val().unsqueeze::<3>(),
             None => out,
         }
     }
@@ -70,9 +71,9 @@ impl PatchEmbedding {
 pub struct VisionTower {
     patch_embedding: PatchEmbedding,
     /// CLIP's class token `[hidden]`; SigLIP has none.
-    class_embedding: Option<Tensor<1>>,
+    class_embedding: Option<Param<Tensor<1>>>,
     /// `[positions, hidden]`
-    position_embedding: Tensor<2>,
+    position_embedding: Param<Tensor<2>>,
     pre_layrnorm: Option<LayerNorm>,
     encoder: VitEncoder,
     /// BLIP-2's output norm (its Q-Former reads `last_hidden_state`); CLIP's and SigLIP's are
@@ -125,9 +126,12 @@ impl VisionTower {
                 c.patch_size,
                 false,
             ),
-            class_embedding: Some(w.tensor(&format!("{emb}.class_embedding"), [d])),
-            position_embedding: w
-                .tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            class_embedding: Some(Param::from_tensor(
+                w.tensor(&format!("{emb}.class_embedding"), [d]),
+            )),
+            position_embedding: Param::from_tensor(
+                w.tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            ),
             pre_layrnorm: Some(layer_norm(
                 w,
                 &format!("{prefix}.pre_layrnorm"),
@@ -168,8 +172,9 @@ impl VisionTower {
                 true,
             ),
             class_embedding: None,
-            position_embedding: w
-                .tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            position_embedding: Param::from_tensor(
+                w.tensor(&format!("{emb}.position_embedding.weight"), [positions, d]),
+            ),
             pre_layrnorm: None,
             encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, deepest),
             post_layernorm: None,
@@ -224,13 +229,14 @@ impl VisionTower {
                 c.patch_size,
                 true,
             ),
-            class_embedding: Some(
+            class_embedding: Some(Param::from_tensor(
                 w.tensor(&format!("{emb}.class_embedding"), [1, 1, d])
                     .reshape([d]),
+            )),
+            position_embedding: Param::from_tensor(
+                w.tensor(&format!("{emb}.position_embedding"), [1, positions, d])
+                    .reshape([positions, d]),
             ),
-            position_embedding: w
-                .tensor(&format!("{emb}.position_embedding"), [1, positions, d])
-                .reshape([positions, d]),
             pre_layrnorm: None,
             encoder: VitEncoder::load(w, &format!("{prefix}.encoder"), &spec, c.num_hidden_layers),
             post_layernorm: Some(layer_norm(
@@ -239,6 +245,36 @@ impl VisionTower {
                 d,
                 c.layer_norm_eps,
             )),
+        }
+    }
+
+    /// Writes a BLIP-2 tower back in the names [`load_blip2`](Self::load_blip2) reads.
+    pub fn save_blip2(&self, out: &mut WeightWriter, prefix: &str) {
+        let emb = format!("{prefix}.embeddings");
+        let weight = self.patch_embedding.weight.val();
+        let [_, d] = weight.dims();
+        let p = self.patch_embedding.patch_size;
+        out.put(
+            &format!("{emb}.patch_embedding.weight"),
+            weight.transpose().reshape([d, 3, p, p]),
+        );
+        if let Some(b) = &self.patch_embedding.bias {
+            out.put(&format!("{emb}.patch_embedding.bias"), b.val());
+        }
+        if let Some(cls) = &self.class_embedding {
+            out.put(
+                &format!("{emb}.class_embedding"),
+                cls.val().reshape([1, 1, d]),
+            );
+        }
+        out.put(
+            &format!("{emb}.position_embedding"),
+            self.position_embedding.val().unsqueeze::<3>(),
+        );
+        self.encoder
+            .save(out, &format!("{prefix}.encoder"), AttentionLayout::Fused);
+        if let Some(norm) = &self.post_layernorm {
+            save_layer_norm(out, &format!("{prefix}.post_layernorm"), norm);
         }
     }
 
@@ -282,12 +318,12 @@ impl VisionTower {
         let [n, _, d] = patches.dims();
         let x = match &self.class_embedding {
             Some(cls) => {
-                let cls = cls.clone().reshape([1, 1, d]).expand([n, 1, d]);
+                let cls = cls.val().reshape([1, 1, d]).expand([n, 1, d]);
                 Tensor::cat(vec![cls, patches], 1)
             }
             None => patches,
         };
-        let x = x + self.position_embedding.clone().unsqueeze::<3>();
+        let x = x + self.position_embedding.val().unsqueeze::<3>();
         let x = match &self.pre_layrnorm {
             Some(norm) => norm.forward(x),
             None => x,

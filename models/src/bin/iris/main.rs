@@ -6,6 +6,8 @@
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
 //! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
 //! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
+//! iris train-demo [-o DIR] [--seed N] [--device cpu|gpu]
+//! iris eval-demo --model DIR [--scenes N]
 //! iris devices
 //! ```
 
@@ -23,6 +25,7 @@ use iris_models::session::{Request, Session};
 
 mod attention;
 mod bench;
+mod demo;
 mod ocr;
 
 #[derive(Parser)]
@@ -48,6 +51,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Read a PDF (page by page) or an image of a page into Markdown.
     Ocr(ocr::OcrArgs),
+    /// Train the built-in demo model (a small BLIP-2) on synthetic scenes.
+    TrainDemo(demo::TrainArgs),
+    /// Measure the demo model on held-out scenes (a table of exact answers and grounding).
+    EvalDemo(demo::EvalArgs),
+    /// Write held-out sample scenes with suggested questions (the app's samples).
+    DemoSamples(demo::SamplesArgs),
     /// List the graphics adapters Iris can use.
     Devices,
 }
@@ -117,6 +126,9 @@ fn main() -> ExitCode {
         Command::Attention(args) => attention::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ocr(args) => ocr::run(args),
+        Command::TrainDemo(args) => demo::run_train(args),
+        Command::EvalDemo(args) => demo::run_eval(args),
+        Command::DemoSamples(args) => demo::run_samples(args),
         Command::Devices => run_devices(),
     };
     match result {

@@ -1,0 +1,513 @@
+//! `iris train-demo`: trains the demo BLIP-2 from scratch with burn's autodiff, in the spirit
+//! of BLIP-2's two stages. Stage 1 aligns the Q-Former's queries to the image: a throw-away
+//! head on the pooled query outputs predicts what the scene holds (each colour–shape pair,
+//! the number of shapes, the printed word). Stage 2 trains generation: the projected queries
+//! go in front of the prompt and the OPT decoder learns the answers (the stage-1 objective
+//! stays on with a smaller weight). The modules trained are the engine's own (loaded from a
+//! freshly initialised checkpoint onto an autodiff device), so what is trained is exactly what
+//! `iris generate` and the app run; they are written back in the HF layout.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::Instant;
+
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{AdamWConfig, GradientsParams, grad_clipping::GradientClippingConfig};
+use burn::prelude::*;
+use burn::tensor::{DType, TensorData, activation};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::checkpoint::{DemoSpec, PAD_ID, write_initial};
+use super::data::{
+    ATTRIBUTES, COUNTS, Example, PATCH_COLOURS, PATCH_KINDS, PATCH_TARGETS, PRESENCE, Vocab, WORDS,
+};
+use super::scenes::Split;
+use crate::config::{Blip2TextConfig, ModelConfig};
+use crate::family::Blip2;
+use crate::text::{CausalLm, OptDecoder};
+use crate::weights::{WeightFiles, WeightLoader, WeightWriter, WeightsError};
+
+/// Errors of a training run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub spec: DemoSpec,
+    pub seed: u64,
+    pub batch: usize,
+    pub stage1_steps: usize,
+    pub stage2_steps: usize,
+    pub learning_rate: f64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            spec: DemoSpec::default(),
+            seed: 7,
+            batch: 48,
+            stage1_steps: 600,
+            stage2_steps: 1400,
+            learning_rate: 1.5e-3,
+        }
+    }
+}
+
+/// One optimisation step done.
+#[derive(Debug, Clone, Copy)]
+pub struct StepReport {
+    pub stage: u8,
+    /// 1-based, across both stages.
+    pub step: usize,
+    pub total: usize,
+    pub loss: f32,
+    pub seconds: f32,
+}
+
+#[derive(Module, Debug)]
+struct DemoModel {
+    vision: Blip2,
+    lm: OptDecoder,
+    /// Stage 1's attribute head (not part of the checkpoint).
+    head: Linear,
+    /// Stage 1's per-patch head on the vision tower's output (not part of the checkpoint).
+    patch_head: Linear,
+}
+
+/// Trains into `out` (a BLIP-2 checkpoint folder) on `device`, reporting every step.
+/// `out/training.csv` keeps the loss curve.
+pub fn train(
+    out: &Path,
+    options: &TrainOptions,
+    device: &Device,
+    on_step: &mut dyn FnMut(&StepReport),
+) -> Result<(), TrainError> {
+    let device = device.clone().autodiff();
+    let spec = &options.spec;
+    write_initial(spec, out, options.seed)?;
+    let mut model = load(out, spec, &device)?;
+    let mut optimizer = AdamWConfig::new()
+        .with_weight_decay(0.01)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let total = options.stage1_steps + options.stage2_steps;
+    let batches = batch_producer(options, total);
+    let mut log = String::from("step,stage,loss,seconds\n");
+    let start = Instant::now();
+    let mut losses = Vec::with_capacity(total);
+    for step in 1..=total {
+        let stage = if step <= options.stage1_steps { 1 } else { 2 };
+        let batch = batches
+            .recv()
+            .expect("the producer makes one batch per step");
+        let loss = match stage {
+            1 => attribute_loss(&model, &batch, spec, &device),
+            _ => answer_loss(&model, &batch, spec, &device),
+        };
+        let value: f32 = loss.clone().inner().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lr = learning_rate(options, step);
+        model = optimizer.step(lr, model, grads);
+        let report = StepReport {
+            stage,
+            step,
+            total,
+            loss: value,
+            seconds: start.elapsed().as_secs_f32(),
+        };
+        log.push_str(&format!("{step},{stage},{value},{:.1}\n", report.seconds));
+        losses.push(value);
+        on_step(&report);
+        if step.is_multiple_of(250) || step == total {
+            save(&model, spec, out)?;
+            let path = out.join("training.csv");
+            std::fs::write(&path, &log).map_err(|source| TrainError::Io { path, source })?;
+            let path = out.join("training.svg");
+            std::fs::write(&path, loss_curve_svg(&losses, options.stage1_steps))
+                .map_err(|source| TrainError::Io { path, source })?;
+        }
+    }
+    Ok(())
+}
+
+/// The loss curve as an SVG line chart (a 25-step moving average over the raw losses, the
+/// stage boundary marked).
+fn loss_curve_svg(losses: &[f32], stage1_steps: usize) -> String {
+    let (w, h, pad) = (640.0f32, 320.0f32, 40.0f32);
+    let max = losses.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    let n = losses.len().max(2) as f32;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f32 / (n - 1.0);
+    let y = |v: f32| h - pad - (h - 2.0 * pad) * v / max;
+    let line = |values: &mut dyn Iterator<Item = (usize, f32)>| {
+        values
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let raw = line(&mut losses.iter().copied().enumerate());
+    let smooth = line(&mut (0..losses.len()).map(|i| {
+        let window = &losses[i.saturating_sub(24)..=i];
+        (i, window.iter().sum::<f32>() / window.len() as f32)
+    }));
+    let boundary = x(stage1_steps.min(losses.len()));
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#333"/>
+<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{bottom}" stroke="#333"/>
+<line x1="{boundary:.1}" y1="{pad}" x2="{boundary:.1}" y2="{bottom}" stroke="#999" stroke-dasharray="4 4"/>
+<text x="{boundary:.1}" y="{label}" text-anchor="middle">stage 2</text>
+<polyline points="{raw}" fill="none" stroke="#9ab" stroke-width="1"/>
+<polyline points="{smooth}" fill="none" stroke="#c33" stroke-width="2"/>
+<text x="{pad}" y="{label}">loss (max {max:.2})</text>
+<text x="{right}" y="{steps_y}" text-anchor="end">{steps} steps</text>
+</svg>
+"##,
+        bottom = h - pad,
+        right = w - pad,
+        label = pad - 8.0,
+        steps_y = h - pad + 16.0,
+        steps = losses.len(),
+    )
+}
+
+/// Renders the batches on a thread of their own, two steps ahead of the optimiser (one
+/// producer, so the batches follow from the seed alone).
+fn batch_producer(options: &TrainOptions, total: usize) -> Receiver<Vec<Example>> {
+    let (sender, receiver) = sync_channel(2);
+    let (seed, size, batch) = (options.seed, options.spec.image_size as u32, options.batch);
+    let grid = options.spec.image_size / options.spec.patch_size;
+    std::thread::spawn(move || {
+        let vocab = Vocab::default();
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..total {
+            let examples = (0..batch)
+                .map(|_| Example::generate(&mut rng, &vocab, size, grid, Split::Train))
+                .collect();
+            if sender.send(examples).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// Linear warm-up over 100 steps, then cosine decay to a tenth, restarting at stage 2.
+fn learning_rate(o: &TrainOptions, step: usize) -> f64 {
+    let (i, n) = if step <= o.stage1_steps {
+        (step, o.stage1_steps)
+    } else {
+        (step - o.stage1_steps, o.stage2_steps)
+    };
+    let warm = 100.min(n / 4).max(1);
+    if i <= warm {
+        return o.learning_rate * i as f64 / warm as f64;
+    }
+    let t = (i - warm) as f64 / (n - warm).max(1) as f64;
+    o.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+}
+
+fn load(dir: &Path, spec: &DemoSpec, device: &Device) -> Result<DemoModel, TrainError> {
+    let ModelConfig::Blip2(c) = ModelConfig::from_dir(dir)? else {
+        unreachable!("the demo config is BLIP-2");
+    };
+    let Blip2TextConfig::Opt(opt) = &c.text_config else {
+        unreachable!("the demo decoder is OPT");
+    };
+    let files = WeightFiles::open(dir)?;
+    let mut w = WeightLoader::new(&files, device, DType::F32);
+    let vision = Blip2::load(
+        &mut w,
+        &c.vision_config,
+        &c.qformer_config,
+        c.num_query_tokens,
+        false,
+        opt.hidden_size,
+    );
+    let lm = OptDecoder::load(&mut w, "language_model", opt);
+    w.finish()?;
+    Ok(DemoModel {
+        vision,
+        lm,
+        head: LinearConfig::new(spec.qformer_hidden, ATTRIBUTES).init(device),
+        patch_head: LinearConfig::new(spec.vision_hidden, PATCH_TARGETS).init(device),
+    })
+}
+
+fn save(model: &DemoModel, spec: &DemoSpec, out: &Path) -> Result<(), TrainError> {
+    let mut writer = WeightWriter::default();
+    model.vision.save(&mut writer);
+    model.lm.save(&mut writer, "language_model");
+    let tmp = out.join("model.safetensors.partial");
+    writer.write(&tmp)?;
+    let path = out.join("model.safetensors");
+    std::fs::rename(&tmp, &path).map_err(|source| TrainError::Io { path, source })?;
+    spec.write_configs(out)?;
+    Ok(())
+}
+
+fn pixels(batch: &[Example], spec: &DemoSpec, device: &Device) -> Tensor<4> {
+    let s = spec.image_size;
+    let values: Vec<f32> = batch
+        .iter()
+        .flat_map(|e| e.pixels.iter().copied())
+        .collect();
+    Tensor::from_data(TensorData::new(values, [batch.len(), 3, s, s]), device)
+}
+
+/// Mean cross-entropy of `logits` (`[rows, classes]`) against one class per row.
+fn cross_entropy(logits: Tensor<2>, classes: &[usize]) -> Tensor<1> {
+    let [rows, n] = logits.dims();
+    let device = logits.device();
+    let mut onehot = vec![0.0f32; rows * n];
+    for (i, &c) in classes.iter().enumerate() {
+        onehot[i * n + c] = 1.0;
+    }
+    let y = Tensor::<2>::from_data(TensorData::new(onehot, [rows, n]), &device);
+    -(activation::log_softmax(logits, 1) * y).sum() / rows as f64
+}
+
+/// Stage 1's objectives. On the pooled query outputs: binary cross-entropy on the presence
+/// bits, cross-entropy on the count and the word. On each patch of the vision tower's output:
+/// cross-entropy on what covers it and its colour (dense supervision: 64 labels per image
+/// teach the tower shapes and colours far faster than a few per scene).
+fn alignment_loss(
+    model: &DemoModel,
+    features: Tensor<3>,
+    queries: Tensor<3>,
+    batch: &[Example],
+) -> Tensor<1> {
+    let n = batch.len();
+    let device = queries.device();
+    let pooled: Tensor<2> = queries.max_dim(1).squeeze_dim(1);
+    let logits = model.head.forward(pooled);
+    let presence_logits = logits.clone().narrow(1, 0, PRESENCE);
+    let targets: Vec<f32> = batch.iter().flat_map(|e| e.presence).collect();
+    let y = Tensor::<2>::from_data(TensorData::new(targets, [n, PRESENCE]), &device);
+    let bce = -(y.clone() * activation::log_sigmoid(presence_logits.clone())
+        + (y.ones_like() - y) * activation::log_sigmoid(-presence_logits))
+    .mean();
+    let counts: Vec<usize> = batch.iter().map(|e| e.count).collect();
+    let words: Vec<usize> = batch.iter().map(|e| e.word).collect();
+    let count = cross_entropy(logits.clone().narrow(1, PRESENCE, COUNTS), &counts);
+    let word = cross_entropy(logits.narrow(1, PRESENCE + COUNTS, WORDS), &words);
+    let [_, tokens, d] = features.dims();
+    let patches = features
+        .narrow(1, 1, tokens - 1)
+        .reshape([n * (tokens - 1), d]);
+    let patch_logits = model.patch_head.forward(patches);
+    let kinds: Vec<usize> = batch
+        .iter()
+        .flat_map(|e| e.patch_kind.iter().copied())
+        .collect();
+    let colours: Vec<usize> = batch
+        .iter()
+        .flat_map(|e| e.patch_colour.iter().copied())
+        .collect();
+    let patch_kind = cross_entropy(patch_logits.clone().narrow(1, 0, PATCH_KINDS), &kinds);
+    let patch_colour = cross_entropy(patch_logits.narrow(1, PATCH_KINDS, PATCH_COLOURS), &colours);
+    bce * PRESENCE as f64 / 4.0 + count + word * 2.0 + patch_kind + patch_colour
+}
+
+/// Stage 1: the alignment objectives alone.
+fn attribute_loss(
+    model: &DemoModel,
+    batch: &[Example],
+    spec: &DemoSpec,
+    device: &Device,
+) -> Tensor<1> {
+    let (features, queries) = encode_images(model, batch, spec, device);
+    alignment_loss(model, features, queries, batch)
+}
+
+/// The vision tower's output and the Q-Former's query outputs for a batch's images.
+fn encode_images(
+    model: &DemoModel,
+    batch: &[Example],
+    spec: &DemoSpec,
+    device: &Device,
+) -> (Tensor<3>, Tensor<3>) {
+    let features = model.vision.vision_features(pixels(batch, spec, device));
+    let queries = model.vision.queries_from_features(features.clone());
+    (features, queries)
+}
+
+/// The decoder's log-probabilities over the batch's sequences: the projected queries, then
+/// each prompt and answer (less its last token), right-padded to the batch's longest (causal
+/// attention keeps padding out of every position that counts).
+///
+/// # Shapes
+/// - returns `[batch, queries + longest, vocab]`
+fn answer_log_probs(model: &DemoModel, batch: &[Example], visual: Tensor<3>) -> Tensor<3> {
+    let n = batch.len();
+    let device = visual.device();
+    let len = batch
+        .iter()
+        .map(|e| e.prompt.len() + e.answer.len() - 1)
+        .max()
+        .expect("a non-empty batch");
+    let mut ids = vec![i64::from(PAD_ID); n * len];
+    for (i, e) in batch.iter().enumerate() {
+        let sequence: Vec<u32> = e.prompt.iter().chain(&e.answer).copied().collect();
+        for (t, &id) in sequence[..sequence.len() - 1].iter().enumerate() {
+            ids[i * len + t] = i64::from(id);
+        }
+    }
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [n, len]), &device);
+    let embeds = Tensor::cat(vec![visual, model.lm.embed_ids(ids)], 1);
+    let mut cache = model.lm.new_cache();
+    let hidden = model.lm.forward(embeds, &mut cache);
+    activation::log_softmax(model.lm.logits(hidden), 2)
+}
+
+/// Stage 2: cross-entropy of the answer tokens, plus half the stage-1 objective.
+fn answer_loss(
+    model: &DemoModel,
+    batch: &[Example],
+    spec: &DemoSpec,
+    device: &Device,
+) -> Tensor<1> {
+    let (features, queries) = encode_images(model, batch, spec, device);
+    let aux = alignment_loss(model, features, queries.clone(), batch);
+    let logp = answer_log_probs(model, batch, model.vision.project(queries));
+    let [n, total, vocab] = logp.dims();
+    let mut targets = vec![0.0f32; n * total * vocab];
+    let mut count = 0usize;
+    for (i, e) in batch.iter().enumerate() {
+        // The state at the prompt's last position predicts the answer's first token.
+        for (j, &id) in e.answer.iter().enumerate() {
+            let position = spec.queries + e.prompt.len() - 1 + j;
+            targets[(i * total + position) * vocab + id as usize] = 1.0;
+            count += 1;
+        }
+    }
+    let y = Tensor::<3>::from_data(TensorData::new(targets, [n, total, vocab]), device);
+    -(logp * y).sum() / count as f64 + aux * 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::demo::data::normalise;
+    use crate::demo::scenes::Scene;
+    use crate::nn::read_f32;
+    use crate::session::Session;
+
+    fn tiny() -> DemoSpec {
+        DemoSpec {
+            image_size: 32,
+            patch_size: 8,
+            vision_hidden: 32,
+            vision_layers: 1,
+            vision_heads: 2,
+            vision_mlp: 64,
+            queries: 4,
+            qformer_hidden: 32,
+            qformer_layers: 1,
+            qformer_heads: 2,
+            qformer_mlp: 64,
+            text_hidden: 32,
+            text_layers: 1,
+            text_heads: 2,
+            text_ffn: 64,
+            max_positions: 64,
+        }
+    }
+
+    /// What training optimised is what the engine runs: after a few steps, the saved checkpoint
+    /// loaded by `Session` (image processor, prompt building, inference modules) gives the
+    /// training path's log-probabilities for the same scene and question.
+    #[test]
+    fn the_saved_checkpoint_runs_in_the_engine_as_trained() {
+        let dir = std::env::temp_dir().join(format!("iris-demo-train-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = TrainOptions {
+            spec: tiny(),
+            seed: 3,
+            batch: 4,
+            stage1_steps: 2,
+            stage2_steps: 3,
+            learning_rate: 1e-3,
+        };
+        let device = Device::flex();
+        let mut losses = Vec::new();
+        train(&dir, &options, &device, &mut |r| losses.push(r.loss)).expect("training runs");
+        assert_eq!(losses.len(), 5);
+        assert!(
+            losses.iter().all(|l| l.is_finite() && *l > 0.0),
+            "{losses:?}"
+        );
+        assert!(dir.join("training.csv").exists());
+        // Reproducible from the seed: a second run writes the same weights, bit for bit.
+        let again = dir.with_extension("again");
+        let _ = std::fs::remove_dir_all(&again);
+        train(&again, &options, &device, &mut |_| {}).expect("training runs");
+        let weights = |d: &Path| std::fs::read(d.join("model.safetensors")).expect("written");
+        assert!(
+            weights(&dir) == weights(&again),
+            "same seed, different weights"
+        );
+        let _ = std::fs::remove_dir_all(&again);
+
+        let mut rng = StdRng::seed_from_u64(9);
+        let scene = Scene::generate(&mut rng, Split::Test);
+        let image = scene.render(32);
+        let question = "what colour is the star ?";
+        let vocab = Vocab::default();
+        let mut prompt = vec![crate::demo::checkpoint::EOS_ID];
+        prompt.extend(vocab.encode(question));
+        let example = Example {
+            pixels: normalise(&image),
+            prompt: prompt.clone(),
+            answer: vec![crate::demo::checkpoint::EOS_ID],
+            presence: [0.0; PRESENCE],
+            count: 0,
+            word: 0,
+            patch_kind: Vec::new(),
+            patch_colour: Vec::new(),
+        };
+        let model = load(&dir, &options.spec, &device).expect("the checkpoint loads");
+        let queries = model.vision.queries_batch(pixels(
+            std::slice::from_ref(&example),
+            &options.spec,
+            &device,
+        ));
+        let trained = answer_log_probs(&model, &[example], model.vision.project(queries));
+        let [_, total, vocab_size] = trained.dims();
+        let trained = read_f32(trained.narrow(1, total - 1, 1)).expect("read back");
+
+        let session = Session::load_on(&dir, Device::flex(), "cpu".into()).expect("engine loads");
+        let prepared = session
+            .processor()
+            .prepare(std::slice::from_ref(&image), question)
+            .expect("prompt");
+        let image_ids = vec![crate::demo::checkpoint::IMAGE_ID; options.spec.queries];
+        let expected_ids: Vec<u32> = image_ids.into_iter().chain(prompt).collect();
+        assert_eq!(prepared.input_ids, expected_ids);
+        let logits = session.prompt_logits(&prepared).expect("logits");
+        let rows = logits.dims()[0];
+        let engine = activation::log_softmax(logits.narrow(0, rows - 1, 1), 1);
+        let engine = read_f32(engine).expect("read back");
+        assert_eq!(engine.len(), vocab_size);
+        // f32, same operations in the same order: only summation order may differ.
+        for (a, b) in trained.iter().zip(&engine) {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
