@@ -18,6 +18,7 @@ pub const COMMANDS: &[&str] = &[
     "pick_images",
     "add_image_bytes",
     "get_image",
+    "demo_samples",
     "send_message",
     "regenerate",
     "edit_message",

@@ -137,8 +137,14 @@ impl Catalog {
         self.get(&id)
     }
 
+    /// Deletes model `id`'s folder; the built-in demo model is refused (see `crate::demo`).
     pub fn delete(&self, id: &str) -> AppResult<()> {
         let path = self.path_of(id)?;
+        if read_note(&path).source == crate::demo::BUILTIN_SOURCE {
+            return Err(AppError::invalid_input(
+                "The built-in demo model cannot be deleted: it comes with Iris and takes only a few megabytes.",
+            ));
+        }
         std::fs::remove_dir_all(path).map_err(AppError::storage)
     }
 
@@ -182,12 +188,17 @@ fn copy_files(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads a folder's config, tokenizer and weight headers into a [`ModelEntry`].
-pub fn describe(id: &str, dir: &Path) -> ModelEntry {
-    let note: SourceNote = std::fs::read(dir.join(SOURCE_FILE))
+/// A folder's `iris-source.json`; the default when it is missing or unreadable.
+fn read_note(dir: &Path) -> SourceNote {
+    std::fs::read(dir.join(SOURCE_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Reads a folder's config, tokenizer and weight headers into a [`ModelEntry`].
+pub fn describe(id: &str, dir: &Path) -> ModelEntry {
+    let note = read_note(dir);
     let mut entry = ModelEntry {
         id: id.to_owned(),
         name: note

@@ -7,7 +7,9 @@ use std::io::Cursor;
 use image::RgbImage;
 use iris_models::preprocess::decode_image;
 
+use crate::commands::chat::store_error;
 use crate::error::{AppError, AppResult};
+use crate::store::{ImageRef, Store};
 
 /// The longest side of a thumbnail, in pixels.
 pub const THUMB_SIZE: u32 = 256;
@@ -43,6 +45,26 @@ pub fn check(name: &str, bytes: &[u8]) -> AppResult<CheckedImage> {
         height: rgb.height(),
         thumb: thumbnail(&rgb)?,
     })
+}
+
+/// Stores a checked image, staged (attached to no message yet): how every added image, dropped,
+/// picked, pasted or a built-in sample, enters the chat.
+pub fn stage(
+    store: &mut Store,
+    name: &str,
+    bytes: &[u8],
+    image: &CheckedImage,
+) -> AppResult<ImageRef> {
+    store
+        .insert_image(
+            name,
+            image.mime,
+            bytes,
+            image.width,
+            image.height,
+            &image.thumb,
+        )
+        .map_err(store_error)
 }
 
 /// Decodes stored image bytes for the model.

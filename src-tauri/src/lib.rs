@@ -2,10 +2,12 @@
 //! models folder and the settings. The page (ui/) calls the commands listed in docs/app.md.
 //!
 //! State is one managed type per concern: [`store::Store`] (behind [`ChatStore`]),
-//! [`catalog::Catalog`], [`settings::SettingsState`], [`engine::Engine`], [`Downloads`].
+//! [`catalog::Catalog`], [`demo::Demo`] (the built-in model, installed at start-up),
+//! [`settings::SettingsState`], [`engine::Engine`], [`Downloads`].
 
 pub mod catalog;
 pub mod commands;
+pub mod demo;
 pub mod documents;
 pub mod engine;
 pub mod error;
@@ -57,6 +59,7 @@ pub fn builder<R: Runtime>(
             commands::images::pick_images,
             commands::images::add_image_bytes,
             commands::images::get_image,
+            commands::demo::demo_samples,
             commands::chat::send_message,
             commands::chat::regenerate,
             commands::chat::edit_message,
@@ -82,7 +85,10 @@ pub fn manage_state<R: Runtime>(
 ) -> Result<(), error::AppError> {
     std::fs::create_dir_all(dir).map_err(error::AppError::storage)?;
     app.manage(ChatStore::open(dir)?);
-    app.manage(catalog::Catalog::new(dir.join("models"))?);
+    let catalog = catalog::Catalog::new(dir.join("models"))?;
+    // Never fails: without it the app opens with no model, as before there was one.
+    app.manage(demo::Demo::install(catalog.dir()));
+    app.manage(catalog);
     app.manage(settings::SettingsState::load(dir));
     app.manage(Downloads::new(dir.join("models").join(".downloads")));
     app.manage(engine::Engine::start());

@@ -272,7 +272,7 @@ fn tokenizer_config() -> Value {
 }
 
 /// A standard normal sample (Box–Muller).
-fn normal(rng: &mut impl Rng) -> f32 {
+pub(crate) fn normal(rng: &mut impl Rng) -> f32 {
     let u1: f32 = rng.random_range(f32::EPSILON..1.0);
     let u2: f32 = rng.random_range(0.0..1.0);
     (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()

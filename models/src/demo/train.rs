@@ -11,14 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant;
 
-use burn::nn::{Linear, LinearConfig};
+use burn::module::Param;
+use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::prelude::*;
 use burn::tensor::{DType, TensorData, activation};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::checkpoint::{DemoSpec, PAD_ID, write_initial};
+use super::checkpoint::{DemoSpec, PAD_ID, normal, write_initial};
 use super::data::{
     ATTRIBUTES, COUNTS, Example, PATCH_COLOURS, PATCH_KINDS, PATCH_TARGETS, PRESENCE, Vocab, WORDS,
 };
@@ -60,7 +61,7 @@ impl Default for TrainOptions {
             seed: 7,
             batch: 48,
             stage1_steps: 600,
-            stage2_steps: 1400,
+            stage2_steps: 900,
             learning_rate: 1.5e-3,
         }
     }
@@ -98,7 +99,7 @@ pub fn train(
     let device = device.clone().autodiff();
     let spec = &options.spec;
     write_initial(spec, out, options.seed)?;
-    let mut model = load(out, spec, &device)?;
+    let mut model = load(out, spec, options.seed, &device)?;
     let mut optimizer = AdamWConfig::new()
         .with_weight_decay(0.01)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
@@ -220,7 +221,20 @@ fn learning_rate(o: &TrainOptions, step: usize) -> f64 {
     o.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
 }
 
-fn load(dir: &Path, spec: &DemoSpec, device: &Device) -> Result<DemoModel, TrainError> {
+/// A throw-away head, initialised from the run's seed (normal(0, 0.02), zero bias).
+fn head(d_in: usize, d_out: usize, rng: &mut StdRng, device: &Device) -> Linear {
+    let weight: Vec<f32> = (0..d_in * d_out).map(|_| 0.02 * normal(rng)).collect();
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [d_in, d_out]),
+            device,
+        )),
+        bias: Some(Param::from_tensor(Tensor::zeros([d_out], device))),
+    }
+}
+
+fn load(dir: &Path, spec: &DemoSpec, seed: u64, device: &Device) -> Result<DemoModel, TrainError> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x4845_4144);
     let ModelConfig::Blip2(c) = ModelConfig::from_dir(dir)? else {
         unreachable!("the demo config is BLIP-2");
     };
@@ -242,8 +256,8 @@ fn load(dir: &Path, spec: &DemoSpec, device: &Device) -> Result<DemoModel, Train
     Ok(DemoModel {
         vision,
         lm,
-        head: LinearConfig::new(spec.qformer_hidden, ATTRIBUTES).init(device),
-        patch_head: LinearConfig::new(spec.vision_hidden, PATCH_TARGETS).init(device),
+        head: head(spec.qformer_hidden, ATTRIBUTES, &mut rng, device),
+        patch_head: head(spec.vision_hidden, PATCH_TARGETS, &mut rng, device),
     })
 }
 
@@ -319,6 +333,17 @@ fn alignment_loss(
         .collect();
     let patch_kind = cross_entropy(patch_logits.clone().narrow(1, 0, PATCH_KINDS), &kinds);
     let patch_colour = cross_entropy(patch_logits.narrow(1, PATCH_KINDS, PATCH_COLOURS), &colours);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let value = |t: &Tensor<1>| t.clone().inner().into_scalar::<f32>();
+        tracing::debug!(
+            presence = value(&bce),
+            count = value(&count),
+            word = value(&word),
+            patch_kind = value(&patch_kind),
+            patch_colour = value(&patch_colour),
+            "alignment losses"
+        );
+    }
     bce * PRESENCE as f64 / 4.0 + count + word * 2.0 + patch_kind + patch_colour
 }
 
@@ -395,7 +420,14 @@ fn answer_loss(
         }
     }
     let y = Tensor::<3>::from_data(TensorData::new(targets, [n, total, vocab]), device);
-    -(logp * y).sum() / count as f64 + aux * 0.5
+    let answer = -(logp * y).sum() / count as f64;
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(
+            answer = answer.clone().inner().into_scalar::<f32>(),
+            "answer loss"
+        );
+    }
+    answer + aux * 0.5
 }
 
 #[cfg(test)]
@@ -481,7 +513,7 @@ mod tests {
             patch_kind: Vec::new(),
             patch_colour: Vec::new(),
         };
-        let model = load(&dir, &options.spec, &device).expect("the checkpoint loads");
+        let model = load(&dir, &options.spec, options.seed, &device).expect("the checkpoint loads");
         let queries = model.vision.queries_batch(pixels(
             std::slice::from_ref(&example),
             &options.spec,

@@ -3,6 +3,7 @@
 mod answer_attention;
 mod cli;
 mod conversation;
+mod demo;
 mod fixtures;
 mod generation;
 mod parity;

@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use crate::catalog::Catalog;
 use crate::commands::blocking;
+use crate::demo::Demo;
 use crate::engine::{Engine, Job, Placement, Progress, Work};
 use crate::error::{AppError, AppResult};
 use crate::settings::SettingsState;
@@ -100,12 +101,22 @@ pub async fn list_chats<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<ChatSumm
     blocking(move || with_store(&app, |s| s.list_chats())).await
 }
 
+/// A new chat with `model_id`, or with the built-in demo model when none is given.
 #[tauri::command]
 pub async fn create_chat<R: Runtime>(
     app: AppHandle<R>,
     model_id: Option<String>,
 ) -> AppResult<Chat> {
-    blocking(move || with_store(&app, |s| s.create_chat(model_id.as_deref()))).await
+    blocking(move || {
+        let model_id = model_id.or_else(|| default_model(&app));
+        with_store(&app, |s| s.create_chat(model_id.as_deref()))
+    })
+    .await
+}
+
+/// The model a chat uses when none was chosen: the built-in demo, when it is installed.
+fn default_model<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
+    app.state::<Demo>().model_id(&app.state::<Catalog>())
 }
 
 #[tauri::command]
@@ -243,15 +254,24 @@ fn start_turn<R: Runtime>(
     on_event: &Channel<GenEvent>,
 ) -> AppResult<(Message, Placement, Request)> {
     let chat = with_store(app, |s| s.get_chat(chat_id))?;
-    let model_id = chat.summary.model_id.ok_or_else(|| {
-        AppError::plain(
-            "NO_MODEL",
-            "Choose a model for this chat first (Models page to add one).",
-        )
-    })?;
+    let chosen = chat.summary.model_id.is_some();
+    let model_id = chat
+        .summary
+        .model_id
+        .or_else(|| default_model(app))
+        .ok_or_else(|| {
+            AppError::plain(
+                "NO_MODEL",
+                "Choose a model for this chat first (Models page to add one).",
+            )
+        })?;
     let model_dir = app.state::<Catalog>().path_of(&model_id)?;
     let settings = app.state::<SettingsState>().get();
     let user = prepare()?;
+    if !chosen {
+        // The chat remembers the model that answered it.
+        with_store(app, |s| s.set_chat_model(chat_id, Some(&model_id)))?;
+    }
     let turns = with_store(app, |s| s.history(chat_id))?;
     let request = build_request(app, &turns, &settings)?;
     let assistant = with_store(app, |s| s.begin_assistant_message(chat_id))?;

@@ -10,7 +10,7 @@ use crate::commands::blocking;
 use crate::commands::chat::{ChatStore, store_error};
 use crate::error::{AppError, AppResult};
 use crate::images;
-use crate::store::{ImageRef, Store};
+use crate::store::ImageRef;
 
 /// Checks every file, then stages them all; one bad file refuses the whole drop.
 fn stage_files<R: Runtime>(app: &AppHandle<R>, paths: &[PathBuf]) -> AppResult<Vec<ImageRef>> {
@@ -44,27 +44,8 @@ fn stage_files<R: Runtime>(app: &AppHandle<R>, paths: &[PathBuf]) -> AppResult<V
     let mut store = store.lock();
     checked
         .into_iter()
-        .map(|(name, bytes, image)| stage(&mut store, &name, &bytes, &image))
+        .map(|(name, bytes, image)| images::stage(&mut store, &name, &bytes, &image))
         .collect()
-}
-
-/// Stores a checked image, staged (attached to no message yet).
-fn stage(
-    store: &mut Store,
-    name: &str,
-    bytes: &[u8],
-    image: &images::CheckedImage,
-) -> AppResult<ImageRef> {
-    store
-        .insert_image(
-            name,
-            image.mime,
-            bytes,
-            image.width,
-            image.height,
-            &image.thumb,
-        )
-        .map_err(store_error)
 }
 
 #[tauri::command]
@@ -101,7 +82,7 @@ pub async fn add_image_bytes<R: Runtime>(
                 )
             })?;
         let image = images::check(&name, &bytes)?;
-        stage(&mut app.state::<ChatStore>().lock(), &name, &bytes, &image)
+        images::stage(&mut app.state::<ChatStore>().lock(), &name, &bytes, &image)
     })
     .await
 }

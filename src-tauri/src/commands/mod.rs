@@ -2,6 +2,7 @@
 //! checks, then the state types do the work; blocking work runs off the IPC runtime.
 
 pub mod chat;
+pub mod demo;
 pub mod dialogs;
 pub mod documents;
 pub mod explain;

@@ -83,6 +83,14 @@ impl Store {
             .ok_or_else(|| image_not_found(id))
     }
 
+    /// Whether image `id` is stored (staged or attached).
+    pub fn has_image(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM images WHERE id = ?1")
+            .and_then(|mut stmt| stmt.exists([id]))
+            .ctx("looking up an image")
+    }
+
     /// Several images' bytes, in the order of `ids` (for the model's prompt).
     pub fn images_bytes(&self, ids: &[String]) -> Result<Vec<ImageBytes>, StoreError> {
         ids.iter().map(|id| self.image_bytes(id)).collect()

@@ -226,8 +226,11 @@ fn failures_are_reported_in_words_and_the_app_keeps_working() {
     let app = TestApp::open(&dir.0);
     app.use_cpu(4);
 
-    // No model chosen: refused before anything is stored.
+    // No model at all (the built-in one removed by hand; it comes back at the next start):
+    // refused before anything is stored.
+    std::fs::remove_dir_all(dir.0.join("models").join(iris_app::demo::MODEL_ID)).unwrap();
     let chat = app.ok("create_chat", json!({"modelId": null}));
+    assert_eq!(chat["modelId"], json!(null));
     let chat_id = chat["id"].as_str().unwrap().to_owned();
     let (result, events) = send(&app, &chat_id, "hello", vec![]);
     assert_eq!(result.unwrap_err()["code"], "NO_MODEL");

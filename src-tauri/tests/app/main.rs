@@ -3,6 +3,7 @@
 //! tiny fixture checkpoint, checked against HF's greedy answer.
 
 mod chat;
+mod demo;
 mod documents;
 mod explain;
 mod harness;

@@ -6,7 +6,8 @@ use crate::harness::{Scratch, TestApp, fixture_model};
 fn import_lists_deletes_and_describes_a_checkpoint() {
     let dir = Scratch::new("models");
     let app = TestApp::open(&dir.0);
-    assert_eq!(app.ok("list_models", json!({})), json!([]));
+    // A fresh data folder holds only the built-in demo model.
+    assert_eq!(model_ids(&app), vec![iris_app::demo::MODEL_ID]);
 
     let entry = app.ok("import_model", json!({"path": fixture_model("llava-tiny")}));
     assert_eq!(entry["family"], "LLaVA-1.5");
@@ -32,7 +33,7 @@ fn import_lists_deletes_and_describes_a_checkpoint() {
     assert_ne!(again["id"], entry["id"]);
     assert_eq!(
         app.ok("list_models", json!({})).as_array().unwrap().len(),
-        4
+        5
     );
 
     app.ok("delete_model", json!({"id": again["id"]}));
@@ -95,5 +96,14 @@ fn folders_that_are_not_usable_checkpoints_are_refused_with_the_reason() {
         "{error}"
     );
     // Nothing half-imported is left behind.
-    assert_eq!(app.ok("list_models", json!({})), json!([]));
+    assert_eq!(model_ids(&app), vec![iris_app::demo::MODEL_ID]);
+}
+
+fn model_ids(app: &TestApp) -> Vec<String> {
+    app.ok("list_models", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
 }

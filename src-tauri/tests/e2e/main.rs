@@ -100,8 +100,13 @@ fn drop_an_image_ask_and_see_the_streamed_answer_in_the_real_window() {
         return;
     };
 
-    // The model from the data folder is offered; a new chat uses it.
+    // With no chat yet, the built-in demo model is the default: its sample scenes load (the
+    // real ACL lets `demo_samples` through).
     session.wait_for("textarea[aria-label='Message']", Duration::from_secs(60));
+    session.wait_for("[data-testid='demo-scene'] img", Duration::from_secs(20));
+    assert_eq!(session.find_all("[data-testid='demo-scene']").len(), 6);
+
+    // The model from the data folder is offered; a new chat uses it.
     session.click_text("button", "New chat");
     session.wait_for(
         "#chat-model option[value='llava-tiny']",

@@ -37,6 +37,12 @@ export type ModelEntry = {
 
 export type ImageRef = { id: string; name: string; width: number; height: number; thumb: string };
 
+/** A suggested question about a built-in sample scene, with the answer the scene implies. */
+export type SampleQuestion = { question: string; answer: string };
+
+/** A sample scene of the built-in demo model; `image` is staged, attached by id like a drop. */
+export type DemoSample = { name: string; image: ImageRef; questions: SampleQuestion[] };
+
 export type MessageStatus = 'done' | 'streaming' | 'stopped' | 'error';
 
 export type MessageStats = {

@@ -3,12 +3,13 @@
 // window.__IRIS_MOCK_CONFIG__; driven and inspected by tests through window.__irisMock.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type {
-  AppError, Chat, ChatSummary, DocumentInfo, DocumentResult, DownloadEvent, ExplainEvent, Explanation, GenEvent, ImageRef, Message, ModelEntry,
+  AppError, Chat, ChatSummary, DemoSample, DocumentInfo, DocumentResult, DownloadEvent, ExplainEvent, Explanation, GenEvent, ImageRef, Message, ModelEntry,
   OcrEvent, Settings,
 } from '../../src/services/types';
 import { attentionFor, explanationFor } from './explain-data';
 import {
-  defaultChats, defaultDevices, defaultModels, defaultSettings, drawPage, makeImage, model, pageMarkdown, pageText, type StoredImage,
+  defaultChats, defaultDevices, defaultModels, defaultSettings, demoSamples, drawPage, makeImage, model, pageMarkdown, pageText,
+  type StoredImage,
 } from './data';
 import { Gate, type MockConfig } from './gate';
 
@@ -33,6 +34,7 @@ let cancelNextSave = false;
 let cancelNextOpen = false;
 const documents = new Map<string, DocumentInfo>();
 const readings = new Map<string, { cancel: boolean }>();
+let samples: DemoSample[] | null = null;
 let loadedModel: string | null = config.modelLoaded ? (models[0]?.id ?? null) : null;
 let counter = 0;
 
@@ -69,8 +71,12 @@ function imageRefs(ids: unknown): ImageRef[] {
   });
 }
 
-function answerFor(text: string, imageCount: number): string {
+function answerFor(text: string, imageCount: number, imageIds: string[] = []): string {
   if (config.answer) return config.answer;
+  // As the trained demo model: a sample scene's suggested question gets its answer.
+  const sample = samples?.find((s) => imageIds.includes(s.image.id));
+  const known = sample?.questions.find((q) => q.question === text);
+  if (known) return known.answer;
   return imageCount > 0
     ? `I see ${imageCount === 1 ? 'one image' : `${imageCount} images`}: a **sunny** landscape with \`green\` hills.\nYou asked: ${text}`
     : `You asked: ${text}\nThere is no image in this message.`;
@@ -102,7 +108,7 @@ async function generate(chat: Chat, user: Message, channel: unknown, keep = chat
     chat.updatedAt = Date.now();
     if (chat.title === 'New chat') chat.title = user.text.slice(0, 40) || 'Image chat';
     emit({ kind: 'started', userMessage: { ...user }, assistantMessage: { ...assistant } });
-    const pieces = answerFor(user.text, user.images.length).match(/\S+\s*|\s+/g) ?? [];
+    const pieces = answerFor(user.text, user.images.length, user.images.map((i) => i.id)).match(/\S+\s*|\s+/g) ?? [];
     let tokens = 0;
     for (const piece of pieces) {
       await genGate.tick();
@@ -318,7 +324,12 @@ async function handle(cmd: string, a: Args): Promise<unknown> {
       models = [...models, entry];
       return entry;
     }
-    case 'delete_model': models = models.filter((m) => m.id !== a.id); return null;
+    case 'delete_model':
+      if (models.some((m) => m.id === a.id && m.source === 'builtin')) {
+        throw err('INVALID_INPUT', 'The built-in demo model cannot be deleted: it comes with Iris and takes only a few megabytes.');
+      }
+      models = models.filter((m) => m.id !== a.id);
+      return null;
     case 'download_model': return download(String(a.repoId), a.onEvent);
     case 'cancel_download': {
       const d = downloads.get(String(a.repoId));
@@ -328,7 +339,9 @@ async function handle(cmd: string, a: Args): Promise<unknown> {
     }
     case 'list_chats': return chats.map(summary).sort((x, y) => y.updatedAt - x.updatedAt);
     case 'create_chat': {
-      const chat: Chat = { id: nextId('chat'), title: 'New chat', modelId: (a.modelId as string | null) ?? null, createdAt: Date.now(), updatedAt: Date.now(), messageCount: 0, messages: [] };
+      // As the shell: no model given means the built-in demo model, when there is one.
+      const fallback = models.find((m) => m.source === 'builtin')?.id ?? null;
+      const chat: Chat = { id: nextId('chat'), title: 'New chat', modelId: (a.modelId as string | null) ?? fallback, createdAt: Date.now(), updatedAt: Date.now(), messageCount: 0, messages: [] };
       chats.push(chat);
       return structuredClone(chat);
     }
@@ -355,6 +368,10 @@ async function handle(cmd: string, a: Args): Promise<unknown> {
       images.set(image.ref.id, image);
       return image.ref;
     }
+    case 'demo_samples':
+      // Staged once and handed out again, as the shell does while the images are stored.
+      samples ??= demoSamples(images);
+      return samples;
     case 'get_image': {
       const image = images.get(String(a.id));
       if (!image) throw err('NOT_FOUND', 'This image is no longer stored.');

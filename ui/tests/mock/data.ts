@@ -1,5 +1,5 @@
 // Seed data for the fake backend: models, chats, settings, devices, and drawn images.
-import type { Chat, DeviceInfo, ImageRef, Message, ModelEntry, Settings } from '../../src/services/types';
+import type { Chat, DemoSample, DeviceInfo, ImageRef, Message, ModelEntry, SampleQuestion, Settings } from '../../src/services/types';
 
 const DATA_DIR = '/home/ada/.local/share/dev.iris.app/models';
 
@@ -33,6 +33,75 @@ export function defaultModels(): ModelEntry[] {
       problem: 'Qwen2-VL models are not supported yet.',
     }),
   ];
+}
+
+/** The built-in demo model as the shell lists it. */
+export function builtinModel(): ModelEntry {
+  return model('iris-shapes', {
+    name: 'Iris shapes — built-in demo', family: 'BLIP-2', modelType: 'blip-2',
+    sizeBytes: 6_040_456, dtype: 'f32', parameters: 1_508_864, source: 'builtin',
+  });
+}
+
+type Shape = { kind: 'circle' | 'square' | 'triangle'; colour: string; x: number; y: number; r: number };
+
+/** The fake sample scenes: shapes, a word, and questions with the answers the scene implies. */
+export const SAMPLE_SCENES: { file: string; shapes: Shape[]; word: string; questions: SampleQuestion[] }[] = [
+  {
+    file: 'scene-1.png', word: 'wolf',
+    shapes: [{ kind: 'circle', colour: '#2fb34a', x: 0.3, y: 0.7, r: 0.12 }, { kind: 'square', colour: '#f08a24', x: 0.65, y: 0.35, r: 0.16 }],
+    questions: [
+      { question: 'What colour is the circle?', answer: 'green' },
+      { question: 'How many shapes are there?', answer: 'two' },
+      { question: 'What word is written?', answer: 'wolf' },
+    ],
+  },
+  {
+    file: 'scene-2.png', word: 'rose',
+    shapes: [{ kind: 'square', colour: '#f2d024', x: 0.35, y: 0.4, r: 0.18 }, { kind: 'triangle', colour: '#2fb34a', x: 0.7, y: 0.65, r: 0.16 }],
+    questions: [
+      { question: 'What colour is the square?', answer: 'yellow' },
+      { question: 'Is the green triangle on the left or the right?', answer: 'right' },
+    ],
+  },
+  ...[3, 4, 5, 6].map((n) => ({
+    file: `scene-${n}.png`, word: ['sun', 'moon', 'dog', 'cat'][n - 3],
+    shapes: [{ kind: 'circle' as const, colour: ['#e8e8e8', '#f2d024', '#d93a3a', '#3a6fd9'][n - 3], x: 0.5, y: 0.45, r: 0.14 }],
+    questions: [{ question: 'What colour is the circle?', answer: ['white', 'yellow', 'red', 'blue'][n - 3] }],
+  })),
+];
+
+/** A scene drawn as the demo's: shapes on a dark ground with a word under them. */
+function drawScene(shapes: Shape[], word: string, size: number): string {
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const g = canvas.getContext('2d')!;
+  g.fillStyle = '#202028';
+  g.fillRect(0, 0, size, size);
+  for (const s of shapes) {
+    g.fillStyle = s.colour;
+    const [x, y, r] = [s.x * size, s.y * size, s.r * size];
+    g.beginPath();
+    if (s.kind === 'circle') g.arc(x, y, r, 0, Math.PI * 2);
+    else if (s.kind === 'square') g.rect(x - r, y - r, 2 * r, 2 * r);
+    else { g.moveTo(x, y - r); g.lineTo(x + r, y + r); g.lineTo(x - r, y + r); g.closePath(); }
+    g.fill();
+  }
+  g.fillStyle = '#ffffff';
+  g.font = `bold ${Math.round(size * 0.1)}px sans-serif`;
+  g.fillText(word, size * 0.08, size * 0.94);
+  return canvas.toDataURL('image/png');
+}
+
+/** The samples `demo_samples` returns, their images staged in `images`. */
+export function demoSamples(images: Map<string, StoredImage>): DemoSample[] {
+  return SAMPLE_SCENES.map((scene, i) => {
+    const full = drawScene(scene.shapes, scene.word, 256);
+    const image = makeImage(`img-sample-${i + 1}`, scene.file, 256, 256, full);
+    images.set(image.ref.id, image);
+    return { name: `Scene ${i + 1}`, image: image.ref, questions: scene.questions };
+  });
 }
 
 export function defaultSettings(): Settings {

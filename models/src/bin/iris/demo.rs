@@ -27,16 +27,30 @@ pub struct TrainArgs {
     stage2_steps: usize,
     #[arg(long, default_value_t = TrainOptions::default().batch)]
     batch: usize,
+    /// Image side in pixels (scenes are rendered at this size).
+    #[arg(long, default_value_t = TrainOptions::default().spec.image_size)]
+    image_size: usize,
+    /// Side of the vision tower's square patches in pixels.
+    #[arg(long, default_value_t = TrainOptions::default().spec.patch_size)]
+    patch_size: usize,
+    /// Peak learning rate (AdamW).
+    #[arg(long, default_value_t = TrainOptions::default().learning_rate)]
+    learning_rate: f64,
 }
 
 pub fn run_train(args: TrainArgs) -> Result<()> {
     let (device, name) = resolve(args.device);
     let options = TrainOptions {
+        spec: iris_models::demo::checkpoint::DemoSpec {
+            image_size: args.image_size,
+            patch_size: args.patch_size,
+            ..Default::default()
+        },
         seed: args.seed,
         batch: args.batch,
         stage1_steps: args.stage1_steps,
         stage2_steps: args.stage2_steps,
-        ..TrainOptions::default()
+        learning_rate: args.learning_rate,
     };
     eprintln!(
         "training the demo model on {name}: {} + {} steps of {} scenes, seed {}, into {}",

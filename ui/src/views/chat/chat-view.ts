@@ -5,12 +5,14 @@ import { h, icon } from '../../lib/dom';
 import { errorView } from '../../lib/error-view';
 import { toastError } from '../../lib/toast';
 import * as chats from '../../services/chat';
+import { demoSamples, isBuiltin } from '../../services/demo';
 import { onDragDrop } from '../../services/images';
 import { listModels } from '../../services/models';
 import type { AppError, ChatSummary, ImageRef, ModelEntry } from '../../services/types';
 import type { Navigator, View } from '../view';
 import { Composer } from './composer';
-import { Conversation } from './conversation';
+import { Conversation, type EmptyKind } from './conversation';
+import { DemoPanel } from './demo-panel';
 import { runGeneration, type GenerationRequest } from './generation';
 import { openLightbox } from './lightbox';
 import type { MessageActions } from './message-view';
@@ -25,6 +27,7 @@ export class ChatView implements View {
   private conversation: Conversation;
   private composer: Composer;
   private picker: ModelPicker;
+  private demo: DemoPanel;
   private titleEl = h('h1', { class: 'chat-heading', text: 'New chat' });
   private headerError = h('div', { class: 'header-error' });
   private overlay = h('div', { class: 'drop-overlay', attrs: { 'data-testid': 'drop-overlay', 'aria-hidden': 'true' } },
@@ -35,6 +38,8 @@ export class ChatView implements View {
   private current: ChatSession | null = null;
   private unsubscribe: (() => void) | null = null;
   private active = false;
+  /** The chat (id, '' for none open) whose empty state last fetched the sample scenes. */
+  private samplesFor: string | null = null;
   /** The model picked while no chat is open: the next new chat gets it. */
   private draftModel: string | null = null;
 
@@ -51,10 +56,16 @@ export class ChatView implements View {
       create: () => void this.createChat(),
       remove: (chat) => void this.remove(chat),
     });
-    this.conversation = new Conversation(actions, () => this.nav.navigate('models'));
+    this.demo = new DemoPanel({
+      attach: (sample) => this.composer.attach(sample.image, (staged) => this.demo.isSample(staged.id)),
+      ask: (question) => this.composer.ask(question),
+      goToModels: () => this.nav.navigate('models'),
+    });
+    this.conversation = new Conversation(actions, () => this.nav.navigate('models'), this.demo.el);
     this.composer = new Composer({
       send: (text, images) => void this.send(text, images),
       stop: () => void this.stop(),
+      stagedChanged: (images) => this.demo.setStaged(images.map((image) => image.id)),
     });
     this.picker = new ModelPicker((modelId) => void this.changeModel(modelId));
     this.overlay.hidden = true;
@@ -122,16 +133,43 @@ export class ChatView implements View {
     } catch (error) {
       toastError(error as AppError);
     }
-    const runnable = this.models.some((m) => m.runnable);
-    this.conversation.setEmptyKind(runnable ? 'welcome' : 'no-model');
-    this.composer.setEnabled(runnable);
+    this.composer.setEnabled(this.models.some((m) => m.runnable));
+    this.refreshEmpty();
     this.picker.render(this.models, this.current?.chat.modelId ?? this.defaultModel());
   }
 
+  /** The chosen model when it can run; else the built-in demo model; else any that runs. */
   private defaultModel(): string | null {
     const wanted = this.current ? this.current.chat.modelId : this.draftModel;
     const currentModel = this.models.find((m) => m.id === wanted && m.runnable);
-    return currentModel?.id ?? this.models.find((m) => m.runnable)?.id ?? null;
+    const builtin = this.models.find((m) => isBuiltin(m) && m.runnable);
+    return currentModel?.id ?? builtin?.id ?? this.models.find((m) => m.runnable)?.id ?? null;
+  }
+
+  /** The empty chat's content: the Models page when nothing runs, the sample scenes when the
+   * chat is on the built-in demo model, else the welcome. */
+  private refreshEmpty(): void {
+    const modelId = this.current?.chat.modelId ?? this.defaultModel();
+    let kind: EmptyKind = 'welcome';
+    if (!this.models.some((m) => m.runnable)) kind = 'no-model';
+    else if (isBuiltin(this.models.find((m) => m.id === modelId))) kind = 'demo';
+    this.conversation.setEmptyKind(kind);
+    const key = this.current?.id ?? '';
+    if (kind === 'demo' && (this.current?.messages.length ?? 0) === 0 && this.samplesFor !== key) {
+      this.samplesFor = key;
+      void this.loadSamples();
+    }
+  }
+
+  /** The sample scenes, once per empty chat shown (the shell stages them again when an
+   * earlier staging is gone, e.g. with a deleted chat). */
+  private async loadSamples(): Promise<void> {
+    try {
+      this.demo.setSamples(await demoSamples());
+    } catch (error) {
+      this.samplesFor = null;
+      toastError(error as AppError);
+    }
   }
 
   private async select(id: string): Promise<void> {
@@ -161,6 +199,7 @@ export class ChatView implements View {
     this.titleEl.textContent = session?.chat.title.trim() || 'New chat';
     this.showHeaderError(null);
     this.conversation.show(session);
+    this.refreshEmpty();
     this.picker.render(this.models, session ? session.chat.modelId : this.defaultModel());
     this.sidebar.render(this.summaries, session?.id ?? null);
   }
@@ -207,13 +246,17 @@ export class ChatView implements View {
 
   private async changeModel(modelId: string): Promise<void> {
     this.draftModel = modelId;
-    if (!this.current) return;
+    if (!this.current) {
+      this.refreshEmpty();
+      return;
+    }
     const session = this.current;
     try {
       const summary = await chats.setChatModel(session.id, modelId);
       session.chat = { ...session.chat, ...summary };
       this.updateSummary(summary);
       this.showHeaderError(null);
+      if (this.current === session) this.refreshEmpty();
     } catch (error) {
       this.showHeaderError(error as AppError);
       this.picker.render(this.models, session.chat.modelId);

@@ -7,6 +7,8 @@ import type { AppError, ImageRef } from '../../services/types';
 export type ComposerHandlers = {
   send(text: string, images: ImageRef[]): void;
   stop(): void;
+  /** The staged images changed (added, removed, sent). */
+  stagedChanged?(images: ImageRef[]): void;
 };
 
 export type ImageApi = Pick<typeof images, 'pickImages' | 'addImageBytes' | 'addImageFiles'>;
@@ -80,6 +82,23 @@ export class Composer {
     for (const image of imgs) if (!this.staged.some((s) => s.id === image.id)) this.staged.push(image);
     this.renderChips();
     this.autosize();
+  }
+
+  /** Attaches an image that is already staged (a built-in sample scene), first removing the
+   * staged images `replaces` picks. */
+  attach(image: ImageRef, replaces: (staged: ImageRef) => boolean = () => false): void {
+    if (!this.enabled || this.busy) return;
+    this.staged = [...this.staged.filter((s) => !replaces(s) && s.id !== image.id), image];
+    this.renderChips();
+    this.input.focus();
+  }
+
+  /** Puts `text` in the box and sends it with what is attached. */
+  ask(text: string): void {
+    if (!this.enabled || this.busy || this.stagingCount > 0) return;
+    this.input.value = text;
+    this.autosize();
+    this.submit();
   }
 
   /** Stages files dropped on the window. */
@@ -168,6 +187,7 @@ export class Composer {
       ),
     );
     this.chips.hidden = this.staged.length === 0;
+    this.handlers.stagedChanged?.([...this.staged]);
   }
 
   private autosize(): void {

@@ -4,7 +4,7 @@ import { formatPercent } from '../../lib/format';
 import { MessageView, type MessageActions } from './message-view';
 import type { ChatSession, LoadingState, SessionEvent } from './session';
 
-export type EmptyKind = 'no-model' | 'welcome';
+export type EmptyKind = 'no-model' | 'welcome' | 'demo';
 
 export class Conversation {
   readonly el = h('section', { class: 'conversation', attrs: { 'aria-label': 'Conversation' } });
@@ -20,6 +20,8 @@ export class Conversation {
   constructor(
     private actions: MessageActions,
     private goToModels: () => void,
+    /** Shown instead of the welcome while the chat is on the built-in demo model. */
+    private demoPanel: HTMLElement,
   ) {
     this.loadingEl.hidden = true;
     this.el.append(this.emptyEl, this.list, this.loadingEl);
@@ -41,7 +43,8 @@ export class Conversation {
     this.scrollToBottom(true);
   }
 
-  /** What to show when there is nothing to read: a pointer to the Models page, or a welcome. */
+  /** What to show when there is nothing to read: a pointer to the Models page, a welcome, or
+   * the built-in model's samples. */
   setEmptyKind(kind: EmptyKind): void {
     this.emptyKind = kind;
     this.renderEmpty();
@@ -98,7 +101,11 @@ export class Conversation {
     const hasMessages = (this.session?.messages.length ?? 0) > 0;
     this.emptyEl.hidden = hasMessages;
     if (hasMessages) return;
-    if (this.emptyKind === 'no-model') {
+    this.emptyEl.classList.toggle('is-demo', this.emptyKind === 'demo');
+    if (this.emptyKind === 'demo') {
+      this.emptyEl.replaceChildren(this.demoPanel);
+      this.emptyEl.dataset.testid = 'empty-demo';
+    } else if (this.emptyKind === 'no-model') {
       this.emptyEl.replaceChildren(
         h('div', { class: 'empty-icon' }, icon('models')),
         h('h2', { text: 'No model ready yet' }),

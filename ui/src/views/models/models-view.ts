@@ -3,6 +3,7 @@ import { confirmDialog } from '../../lib/dialog';
 import { h, icon, iconButton } from '../../lib/dom';
 import { errorView } from '../../lib/error-view';
 import { formatBytes, formatParameters } from '../../lib/format';
+import { isBuiltin } from '../../services/demo';
 import * as models from '../../services/models';
 import type { AppError, ModelEntry } from '../../services/types';
 import type { View } from '../view';
@@ -76,13 +77,17 @@ export class ModelsView implements View {
       ? h('span', { class: 'status-ok' }, icon('check'), h('span', { text: 'Ready' }))
       : h('span', { class: 'status-problem', text: m.problem ?? 'Cannot run here.' });
     return h('tr', { attrs: { 'data-testid': 'model-row', 'data-model-id': m.id } },
-      h('td', {}, h('div', { class: 'model-name', text: m.name }), h('div', { class: 'model-path muted', text: m.path, attrs: { title: m.path } })),
+      h('td', {},
+        h('div', { class: 'model-name' }, m.name, isBuiltin(m)
+          ? h('span', { class: 'badge badge-muted', text: 'Built-in', attrs: { title: 'Comes with Iris; it cannot be deleted.', 'data-testid': 'builtin-badge' } })
+          : null),
+        h('div', { class: 'model-path muted', text: m.path, attrs: { title: m.path } })),
       h('td', { class: 'nowrap', text: m.family }),
       h('td', { class: 'num', text: formatBytes(m.sizeBytes) }),
       h('td', { class: 'nowrap', text: m.dtype }),
       h('td', { class: 'num', text: formatParameters(m.parameters) }),
       h('td', {}, status, error ? errorView(error, { testid: 'model-row-error' }) : null),
-      h('td', { class: 'actions' }, m.source === 'builtin' ? null
+      h('td', { class: 'actions' }, isBuiltin(m) ? null
         : iconButton('trash', `Delete model ${m.name}`, () => void this.remove(m), { class: 'btn-ghost btn-sm' })));
   }
 
