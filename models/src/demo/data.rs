@@ -52,14 +52,6 @@ impl Vocab {
             .map(|w| self.ids.get(w).copied().unwrap_or(self.unk))
             .collect()
     }
-
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
 }
 
 /// One training example.
@@ -96,10 +88,11 @@ pub fn patch_labels(scene: &Scene, grid: usize) -> (Vec<usize>, Vec<usize>) {
                     let y = (row as f32 + (sy as f32 + 0.5) / SAMPLES as f32) / grid as f32;
                     if let Some(i) = scene.shapes.iter().position(|s| s.contains(x, y)) {
                         hits[i] += 1;
-                    } else if scene.word.as_ref().is_some_and(|w| {
-                        let (width, height) = w.extent();
-                        x >= w.x && x <= w.x + width && y >= w.y && y <= w.y + height
-                    }) {
+                    } else if scene
+                        .word
+                        .as_ref()
+                        .is_some_and(|w| w.distance_to_box(x, y) == 0.0)
+                    {
                         hits[scene.shapes.len()] += 1;
                     }
                 }

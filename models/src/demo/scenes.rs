@@ -301,7 +301,7 @@ impl PrintedWord {
     }
 
     /// Distance from (`x`, `y`) to the word's box (0 inside it).
-    fn distance_to_box(&self, x: f32, y: f32) -> f32 {
+    pub(super) fn distance_to_box(&self, x: f32, y: f32) -> f32 {
         let (width, height) = self.extent();
         let dx = (self.x - x).max(x - self.x - width).max(0.0);
         let dy = (self.y - y).max(y - self.y - height).max(0.0);
