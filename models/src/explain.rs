@@ -169,6 +169,24 @@ pub fn visual_token_places(
                 .flat_map(|rect| grid_cells(rect, side, side, "tile"))
                 .collect()
         }
+        (ImageProcessor::Qwen2Vl(p), _) => {
+            // One token per merge block of the resized image, blocks row-major.
+            let Some(grid) = image.grid else {
+                return Vec::new();
+            };
+            let m = p.merge_size;
+            let rect = SourceRect {
+                x: 0.0,
+                y: 0.0,
+                width: image.width.into(),
+                height: image.height.into(),
+            };
+            (0..grid.t)
+                .flat_map(|_| {
+                    grid_cells(rect, (grid.h / m) as usize, (grid.w / m) as usize, "image")
+                })
+                .collect()
+        }
         (ImageProcessor::Clip(p), _) => {
             let view = clip_view(p, image.width, image.height);
             let mut places = grid_cells(view, patches_per_side, patches_per_side, "image");

@@ -12,9 +12,10 @@ use crate::preprocess::idefics3::{
     HfIdefics3PreprocessorConfig, HfIdefics3ProcessorConfig, Idefics3ImageProcessor,
     Idefics3TilePlan, expand_image_tokens,
 };
+use crate::preprocess::qwen2_vl::HfQwen2VlPreprocessorConfig;
 use crate::preprocess::{
-    ClipImageProcessor, LlavaOnevisionImageProcessor, PixelValues, PreprocessorConfig,
-    ProcessorConfig, SizeParam, TilePlan, TokenSpec, UnpadAxis,
+    ClipImageProcessor, LlavaOnevisionImageProcessor, PatchGrid, PixelValues, PreprocessorConfig,
+    ProcessorConfig, Qwen2VlImageProcessor, SizeParam, TilePlan, TokenSpec, UnpadAxis,
 };
 use crate::prompt::{
     ChatMessage, ChatTemplate, ContentPart, PromptError, Role, TextTokenizer,
@@ -38,6 +39,8 @@ pub struct PreparedImage {
     pub instruction: Vec<u32>,
     /// Idefics3: how the image was split (tiles then the global view).
     pub idefics3: Option<Idefics3TilePlan>,
+    /// Qwen2-VL: the patch grid of the resized image (`tiles` holds that one image).
+    pub grid: Option<PatchGrid>,
 }
 
 /// How several images in one prompt are processed. HF's LLaVA-OneVision processor has two
@@ -86,6 +89,19 @@ pub struct ImageReport {
     pub tiles: usize,
     pub tokens: usize,
     pub plan: Option<TilePlan>,
+    /// Qwen2-VL: the resized image's patch grid.
+    pub patches: Option<PatchGridReport>,
+}
+
+/// How Qwen2-VL cut one image: resized to a multiple of `patch_size · merge_size`, then
+/// `merge_size²` patches per visual token.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PatchGridReport {
+    pub resized_width: u32,
+    pub resized_height: u32,
+    pub patch_size: u32,
+    pub merge_size: u32,
+    pub grid: PatchGrid,
 }
 
 /// Tokenizer, chat template, image processor and configs of one checkpoint.
@@ -118,6 +134,8 @@ pub enum ProcessorError {
     NoImageToken,
     #[error(transparent)]
     Idefics3(#[from] crate::preprocess::idefics3::Idefics3Error),
+    #[error(transparent)]
+    Qwen2Vl(#[from] crate::preprocess::qwen2_vl::Qwen2VlError),
     #[error("{path}: {source}")]
     Preprocess {
         path: PathBuf,
@@ -133,6 +151,8 @@ pub enum ImageProcessor {
     Onevision(LlavaOnevisionImageProcessor),
     /// Idefics3 / SmolVLM: tiles of the resized image plus a global view.
     Idefics3(Idefics3ImageProcessor),
+    /// Qwen2-VL: the image at its own resolution (within a pixel budget), in patches.
+    Qwen2Vl(Qwen2VlImageProcessor),
 }
 
 /// `BlipImageProcessor`: resize to exactly `size` (default 384 × 384, bicubic), rescale and
@@ -201,6 +221,11 @@ impl ImageProcessor {
                 };
                 let p = Idefics3ImageProcessor::from_configs(&pre, &proc).map_err(err(&path))?;
                 Ok(Self::Idefics3(p))
+            }
+            ModelConfig::Qwen2Vl(_) => {
+                let pre = HfQwen2VlPreprocessorConfig::from_file(&path).map_err(err(&path))?;
+                let p = Qwen2VlImageProcessor::from_config(&pre).map_err(err(&path))?;
+                Ok(Self::Qwen2Vl(p))
             }
         }
     }
@@ -419,6 +444,21 @@ impl Processor {
                     layout: PackLayout::BaseOnly,
                     instruction: Vec::new(),
                     idefics3: Some(processed.plan),
+                    grid: None,
+                });
+            }
+            ImageProcessor::Qwen2Vl(p) => {
+                let processed = p.preprocess(image)?;
+                return Ok(PreparedImage {
+                    width,
+                    height,
+                    tiles: vec![processed.pixels],
+                    plan: None,
+                    tokens: p.num_image_tokens(processed.grid),
+                    layout: PackLayout::BaseOnly,
+                    instruction: Vec::new(),
+                    idefics3: None,
+                    grid: Some(processed.grid),
                 });
             }
         };
@@ -431,6 +471,7 @@ impl Processor {
             layout,
             instruction: Vec::new(),
             idefics3: None,
+            grid: None,
         })
     }
 
@@ -448,6 +489,8 @@ impl Processor {
             ModelConfig::Blip2(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
             ModelConfig::InstructBlip(c) => self.num_query_tokens.unwrap_or(c.num_query_tokens),
             ModelConfig::Idefics3(c) => patches / (c.scale_factor * c.scale_factor),
+            // Never asked: Qwen2-VL's count depends on the image (`Qwen2VlImageProcessor`).
+            ModelConfig::Qwen2Vl(_) => 0,
         }
     }
 
@@ -458,6 +501,16 @@ impl Processor {
         prompt: &str,
     ) -> Result<InspectReport, ProcessorError> {
         let prepared = self.prepare(images, prompt)?;
+        let patch_report = |grid: PatchGrid| match &self.images {
+            ImageProcessor::Qwen2Vl(p) => Some(PatchGridReport {
+                resized_width: grid.w * p.patch_size,
+                resized_height: grid.h * p.patch_size,
+                patch_size: p.patch_size,
+                merge_size: p.merge_size,
+                grid,
+            }),
+            _ => None,
+        };
         Ok(InspectReport {
             model_type: self.config.model_type().to_owned(),
             images: prepared
@@ -469,6 +522,7 @@ impl Processor {
                     tiles: i.tiles.len(),
                     tokens: i.tokens,
                     plan: i.plan,
+                    patches: i.grid.and_then(patch_report),
                 })
                 .collect(),
             image_tokens: prepared.image_tokens,
@@ -519,6 +573,18 @@ impl InspectReport {
                 img.tiles,
                 img.tokens
             );
+            if let Some(p) = &img.patches {
+                out += &format!(
+                    "  resized to {}x{} px -> {}x{} patches of {} px (rows x cols) -> {}x{} patches merged per token\n",
+                    p.resized_width,
+                    p.resized_height,
+                    p.grid.h,
+                    p.grid.w,
+                    p.patch_size,
+                    p.merge_size,
+                    p.merge_size,
+                );
+            }
             if let Some(plan) = &img.plan {
                 let f = &plan.tokens.features;
                 out += &format!(

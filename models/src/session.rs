@@ -10,14 +10,17 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use image::RgbImage;
 
-use crate::config::{Blip2TextConfig, InstructBlipTextConfig, ModelConfig};
+use crate::config::{Blip2TextConfig, DecoderSpec, InstructBlipTextConfig, ModelConfig};
 use crate::device::{DeviceChoice, Precision, resolve};
 use crate::explain::AnswerAttention;
-use crate::family::{Blip2, Idefics3, Llava, LlavaOnevision, PackLayout};
+use crate::family::{Blip2, Idefics3, Llava, LlavaOnevision, PackLayout, Qwen2Vl, mrope_positions};
 use crate::generate::{CancelToken, GenerateConfig, GenerateError, Generated, Sampling, generate};
-use crate::processor::{Exchange, MultiImage, Prepared, PreparedImage, Processor, ProcessorError};
+use crate::preprocess::PatchGrid;
+use crate::processor::{
+    Exchange, ImageProcessor, MultiImage, Prepared, PreparedImage, Processor, ProcessorError,
+};
 use crate::prompt::{PromptError, StreamDecoder};
-use crate::text::{CausalLm, Decoder, OptDecoder, T5};
+use crate::text::{CausalLm, Decoder, OptDecoder, RopePositions, T5};
 use crate::trace::QFormerAttentionMap;
 use crate::weights::{LoadProgress, WeightFiles, WeightLoader, WeightsError};
 
@@ -64,6 +67,7 @@ enum Vision {
     LlavaOnevision(Box<LlavaOnevision>),
     Blip2(Box<Blip2>),
     Idefics3(Box<Idefics3>),
+    Qwen2Vl(Box<Qwen2Vl>),
 }
 
 /// The language side of the loaded family.
@@ -75,12 +79,30 @@ enum Language {
 }
 
 /// Logits of a forward pass over `embeds` from an empty cache. # Shapes: `[tokens, vocab]`
-fn forward_logits(model: &dyn CausalLm, embeds: Tensor<3>) -> Tensor<2> {
+fn forward_logits(
+    model: &dyn CausalLm,
+    embeds: Tensor<3>,
+    positions: Option<RopePositions>,
+) -> Tensor<2> {
     let mut cache = model.new_cache();
+    if let Some(positions) = positions {
+        cache.set_positions(positions);
+    }
     let hidden = model.forward(embeds, &mut cache);
     let logits = model.logits(hidden);
     let [_, t, v] = logits.dims();
     logits.reshape([t, v])
+}
+
+/// The decoder shape, refusing rotary scalings the decoder does not implement.
+fn decoder_spec_of(dir: &Path, spec: DecoderSpec) -> Result<DecoderSpec, SessionError> {
+    match spec.rope_scaling.as_ref().filter(|k| *k != "default") {
+        Some(kind) => Err(SessionError::UnsupportedRope {
+            dir: dir.to_owned(),
+            kind: kind.clone(),
+        }),
+        None => Ok(spec),
+    }
 }
 
 /// Builds the vision side and the language model a config names.
@@ -93,16 +115,7 @@ fn load_model(
         dir: dir.to_owned(),
         source,
     };
-    let decoder_spec = |text: &crate::config::TextConfig| {
-        let spec = text.spec(None);
-        match spec.rope_scaling.as_ref().filter(|k| *k != "default") {
-            Some(kind) => Err(SessionError::UnsupportedRope {
-                dir: dir.to_owned(),
-                kind: kind.clone(),
-            }),
-            None => Ok(spec),
-        }
-    };
+    let decoder_spec = |text: &crate::config::TextConfig| decoder_spec_of(dir, text.spec(None));
     Ok(match config {
         ModelConfig::Llava(c) => {
             let spec = decoder_spec(&c.text_config)?;
@@ -161,6 +174,24 @@ fn load_model(
             let decoder = Decoder::load_at(w, "model.text_model", "language_model.lm_head", &spec);
             (
                 Vision::Idefics3(Box::new(vision)),
+                Language::DecoderOnly(Box::new(decoder)),
+            )
+        }
+        ModelConfig::Qwen2Vl(c) => {
+            let spec = decoder_spec_of(dir, c.text_config.spec(None))?;
+            let hub = w.has_prefix("visual.");
+            let visual = if hub { "visual" } else { "model.visual" };
+            let vision = Qwen2Vl::load(w, visual, c, spec.hidden_size);
+            // Hub files: `model.*` and `lm_head`; ≥ 4.52's layout: `model.language_model.*`
+            // (read as `language_model.model.*`, weights.rs `canonical_name`).
+            let model = if w.has_prefix("model.layers.") {
+                "model"
+            } else {
+                "language_model.model"
+            };
+            let decoder = Decoder::load_at(w, model, "language_model.lm_head", &spec);
+            (
+                Vision::Qwen2Vl(Box::new(vision)),
                 Language::DecoderOnly(Box::new(decoder)),
             )
         }
@@ -358,12 +389,16 @@ impl Session {
     /// # Shapes
     /// - returns `[tiles, tokens, d_vision]`
     pub fn vision_features(&self, image: &PreparedImage) -> Tensor<3> {
+        if let (Vision::Qwen2Vl(m), Some((patches, grid))) = (&self.vision, self.patches(image)) {
+            return m.vision_features(patches, grid).unsqueeze::<3>();
+        }
         let pixels = self.tiles_for(image);
         match &self.vision {
             Vision::Llava(m) => m.vision_features(pixels),
             Vision::LlavaOnevision(m) => m.vision_features(pixels),
             Vision::Blip2(m) => m.vision_features(pixels),
             Vision::Idefics3(m) => m.vision_features(pixels),
+            Vision::Qwen2Vl(_) => unreachable!("Qwen2-VL images are prepared with a patch grid"),
         }
     }
 
@@ -372,12 +407,16 @@ impl Session {
     /// # Shapes
     /// - returns `[tiles, tokens, d_text]`
     pub fn projector_output(&self, image: &PreparedImage) -> Tensor<3> {
+        if let (Vision::Qwen2Vl(m), Some((patches, grid))) = (&self.vision, self.patches(image)) {
+            return m.image_features(patches, grid).unsqueeze::<3>();
+        }
         let pixels = self.tiles_for(image);
         match &self.vision {
             Vision::Llava(m) => m.image_features(pixels),
             Vision::LlavaOnevision(m) => m.tile_features(pixels),
             Vision::Blip2(m) => m.image_features(pixels, &image.instruction),
             Vision::Idefics3(m) => m.connector_output(pixels),
+            Vision::Qwen2Vl(_) => unreachable!("Qwen2-VL images are prepared with a patch grid"),
         }
     }
 
@@ -389,7 +428,7 @@ impl Session {
         let projected = self.projector_output(image);
         let [n, t, d] = projected.dims();
         match &self.vision {
-            Vision::Llava(_) | Vision::Blip2(_) | Vision::Idefics3(_) => {
+            Vision::Llava(_) | Vision::Blip2(_) | Vision::Idefics3(_) | Vision::Qwen2Vl(_) => {
                 projected.reshape([n * t, d])
             }
             Vision::LlavaOnevision(m) => m.pack(projected, &image.layout),
@@ -449,6 +488,41 @@ impl Session {
                 )
             })
             .collect()
+    }
+
+    /// Qwen2-VL: the processor's patch rows of one image and its grid, on the device.
+    ///
+    /// # Shapes
+    /// - returns `[patches, C·T·P·P]`
+    fn patches(&self, image: &PreparedImage) -> Option<(Tensor<2>, PatchGrid)> {
+        let (ImageProcessor::Qwen2Vl(p), Some(grid)) =
+            (self.processor.image_processor(), image.grid)
+        else {
+            return None;
+        };
+        let rows = p.patches(&image.tiles[0], grid);
+        let width = rows.len() / grid.patches();
+        let patches: Tensor<2> =
+            Tensor::from_data(TensorData::new(rows, [grid.patches(), width]), &self.device);
+        let patches = match self.precision {
+            Precision::F32 => patches,
+            p => patches.cast(p.dtype()),
+        };
+        Some((patches, grid))
+    }
+
+    /// The prompt's M-RoPE positions (Qwen2-VL); `None` for 1-D positions.
+    pub fn rope_positions(&self, prepared: &Prepared) -> Option<RopePositions> {
+        let ModelConfig::Qwen2Vl(c) = self.config() else {
+            return None;
+        };
+        let grids: Vec<PatchGrid> = prepared.images.iter().filter_map(|i| i.grid).collect();
+        Some(mrope_positions(
+            &prepared.input_ids,
+            c.image_token_id,
+            &grids,
+            c.vision.spatial_merge_size as u32,
+        ))
     }
 
     /// Only the tiles the model reads: multi-image OneVision prompts use the base view alone.
@@ -513,7 +587,11 @@ impl Session {
         let Language::DecoderOnly(decoder) = &self.language else {
             return Err(SessionError::NotDecoderOnly);
         };
-        Ok(forward_logits(decoder.as_ref(), embeds))
+        Ok(forward_logits(
+            decoder.as_ref(),
+            embeds,
+            self.rope_positions(prepared),
+        ))
     }
 
     /// Encoder-decoder models: decoder logits for `decoder_ids` (teacher-forced) given the
@@ -531,7 +609,7 @@ impl Session {
             return Err(SessionError::NotEncoderDecoder);
         };
         let decoding = t5.decoding(t5.encode(embeds));
-        Ok(forward_logits(&decoding, t5.embed(decoder_ids)))
+        Ok(forward_logits(&decoding, t5.embed(decoder_ids), None))
     }
 
     /// Whether the language model is an encoder-decoder (T5).
@@ -588,6 +666,7 @@ impl Session {
             eos_token_ids: self.processor.eos_token_ids(),
             capture_attention: capture,
             capture_prefill_up_to: if capture { ROLLOUT_MAX_PROMPT } else { 0 },
+            positions: self.rope_positions(&prepared),
         };
         let mut stream = StreamDecoder::new(self.processor.tokenizer());
         let mut stream_err = None;

@@ -47,6 +47,7 @@ pub fn family_name(model_type: &str) -> &'static str {
         "blip-2" => "BLIP-2",
         "instructblip" => "InstructBLIP",
         "idefics3" => "Idefics3 / SmolVLM",
+        "qwen2_vl" => "Qwen2-VL",
         _ => "unknown",
     }
 }

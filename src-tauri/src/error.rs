@@ -62,7 +62,7 @@ impl AppError {
                     .to_owned()
             }
             ProcessorError::Config(ConfigError::Unsupported { found, .. }) => format!(
-                "Iris cannot run `{found}` models yet. Supported: LLaVA-1.5, LLaVA-OneVision, BLIP-2, InstructBLIP and Idefics3 (SmolVLM)."
+                "Iris cannot run `{found}` models yet. Supported: LLaVA-1.5, LLaVA-OneVision, BLIP-2, InstructBLIP, Idefics3 (SmolVLM, SmolDocling) and Qwen2-VL."
             ),
             ProcessorError::Config(ConfigError::UnsupportedLanguageModel { .. }) => {
                 "This checkpoint's language model is not supported yet.".to_owned()
@@ -75,6 +75,7 @@ impl AppError {
                 "The model's tokenizer files are missing or damaged (tokenizer.json is needed)."
                     .to_owned()
             }
+            ProcessorError::Qwen2Vl(e) => e.to_string(),
             ProcessorError::Idefics3(_) => {
                 "The image could not be prepared for this model (is it empty?).".to_owned()
             }

@@ -74,6 +74,10 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
     let (size, pps) = (vision.image_size(), vision.patches_per_side());
     let patch = size / pps.max(1);
     let image = &explained.prepared.images[0];
+    // Qwen2-VL: one view at the image's own (resized) resolution, a rows × cols patch grid.
+    let (rows, cols) = image
+        .grid
+        .map_or((pps, pps), |g| (g.h as usize, g.w as usize));
     let views = match (&image.plan, &image.idefics3) {
         (Some(plan), _) => 1 + plan.tiles.len(),
         (None, Some(plan)) => plan.num_views(),
@@ -88,7 +92,14 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
             "base view + {}×{} tiles of {size} px (pinpoint {}×{})",
             plan.rows, plan.cols, plan.best_resolution.width, plan.best_resolution.height
         ),
-        (None, None) => format!("one {size}×{size} px view"),
+        (None, None) => match image.grid {
+            Some(g) => format!(
+                "one view, resized to {}×{} px",
+                g.w as usize * patch,
+                g.h as usize * patch
+            ),
+            None => format!("one {size}×{size} px view"),
+        },
     };
     let connector = match config {
         ModelConfig::Blip2(c) => format!("Q-Former: {} learned queries", c.num_query_tokens),
@@ -106,6 +117,10 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
             "pixel shuffle (×{s}: {s}×{s} patches per token) + linear, per view",
             s = c.scale_factor
         ),
+        ModelConfig::Qwen2Vl(c) => format!(
+            "patch merger: {m}×{m} patches per token, LayerNorm + 2-layer MLP",
+            m = c.vision.spatial_merge_size
+        ),
     };
     let answer = &explained.answer;
     vec![
@@ -117,13 +132,13 @@ fn pipeline(session: &Session, explained: &Explained) -> Vec<PipelineStage> {
         stage("Encoder views", views_detail, views),
         stage(
             "Patches per view",
-            format!("{pps}×{pps} patches of {patch} px"),
-            pps * pps,
+            format!("{rows}×{cols} patches of {patch} px"),
+            rows * cols,
         ),
         stage(
             "Vision tokens",
-            format!("{views} view(s) × {}", pps * pps),
-            views * pps * pps,
+            format!("{views} view(s) × {}", rows * cols),
+            views * rows * cols,
         ),
         stage("Connector output", connector, answer.image_tokens),
         stage(

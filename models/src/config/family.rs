@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Activation, TextConfig, VisionConfig};
+use super::{Activation, Qwen2Config, Qwen2VlVisionConfig, TextConfig, VisionConfig};
 use crate::connector::QFormerConfig;
 use crate::text::{OptConfig, T5Config};
 
@@ -178,4 +178,75 @@ fn idefics3_image_token() -> u32 {
 
 fn two() -> usize {
     2
+}
+
+/// `Qwen2VLConfig` (transformers/models/qwen2_vl/configuration_qwen2_vl.py, v4.57). Hub
+/// checkpoints (Qwen/Qwen2-VL-2B-Instruct) are flat: the language model's fields at the top
+/// level beside `vision_config`; transformers ≥ 4.52 may save them nested under `text_config`.
+/// Both are read, with `Qwen2VLTextConfig`'s defaults (which differ from Qwen2's).
+#[derive(Debug, Clone)]
+pub struct Qwen2VlConfig {
+    pub vision: Qwen2VlVisionConfig,
+    /// The same tower config, as the family-neutral [`VisionConfig`].
+    pub vision_config: VisionConfig,
+    pub text_config: Qwen2Config,
+    pub image_token_id: u32,
+    pub video_token_id: u32,
+    pub vision_start_token_id: u32,
+}
+
+/// `Qwen2VLTextConfig`'s defaults where they differ from `Qwen2Config`'s.
+const QWEN2_VL_TEXT_DEFAULTS: &[(&str, f64)] = &[
+    ("vocab_size", 152064.0),
+    ("hidden_size", 8192.0),
+    ("intermediate_size", 29568.0),
+    ("num_hidden_layers", 80.0),
+    ("num_attention_heads", 64.0),
+    ("num_key_value_heads", 8.0),
+    ("rms_norm_eps", 1e-5),
+    ("rope_theta", 1e6),
+];
+
+impl Qwen2VlConfig {
+    /// Parses config.json's value, flat or nested.
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        let mut text = match value.get("text_config") {
+            Some(nested @ serde_json::Value::Object(_)) => nested.clone(),
+            _ => value.clone(),
+        };
+        if let Some(map) = text.as_object_mut() {
+            for (key, default) in QWEN2_VL_TEXT_DEFAULTS {
+                if !map.contains_key(*key) {
+                    let number = if default.fract() == 0.0 {
+                        serde_json::json!(*default as u64)
+                    } else {
+                        serde_json::json!(default)
+                    };
+                    map.insert((*key).to_owned(), number);
+                }
+            }
+        }
+        let text_config: Qwen2Config = serde_json::from_value(text)?;
+        let vision: Qwen2VlVisionConfig = serde_json::from_value(
+            value
+                .get("vision_config")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({})),
+        )?;
+        let id = |key: &str, default: u32| {
+            value
+                .get(key)
+                .or_else(|| value.pointer(&format!("/text_config/{key}")))
+                .and_then(serde_json::Value::as_u64)
+                .map_or(default, |v| v as u32)
+        };
+        Ok(Self {
+            vision_config: VisionConfig::Qwen2Vl(vision.clone()),
+            vision,
+            text_config,
+            image_token_id: id("image_token_id", 151655),
+            video_token_id: id("video_token_id", 151656),
+            vision_start_token_id: id("vision_start_token_id", 151652),
+        })
+    }
 }

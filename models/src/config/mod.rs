@@ -11,10 +11,12 @@ use serde::Deserialize;
 
 pub use family::{
     Blip2Config, Blip2TextConfig, FeatureLayer, Idefics3Config, InstructBlipConfig,
-    InstructBlipTextConfig, LlavaConfig, LlavaOnevisionConfig, SelectStrategy,
+    InstructBlipTextConfig, LlavaConfig, LlavaOnevisionConfig, Qwen2VlConfig, SelectStrategy,
 };
 pub use text::{DecoderSpec, LlamaConfig, Qwen2Config, RopeScaling, TextConfig};
-pub use vision::{Blip2VisionConfig, ClipVisionConfig, SiglipVisionConfig, VisionConfig};
+pub use vision::{
+    Blip2VisionConfig, ClipVisionConfig, Qwen2VlVisionConfig, SiglipVisionConfig, VisionConfig,
+};
 
 /// Activation functions by their HF names (`ACT2FN` keys).
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -38,13 +40,15 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "blip-2",
     "instructblip",
     "idefics3",
+    "smolvlm",
+    "qwen2_vl",
 ];
 
 /// The `text_config.model_type`s each family runs with.
 fn supported_language_models(model_type: &str) -> Option<&'static [&'static str]> {
     match model_type {
         "llava" | "llava_onevision" => Some(&["llama", "qwen2"]),
-        "idefics3" => Some(&["llama"]),
+        "idefics3" | "smolvlm" => Some(&["llama"]),
         "instructblip" => Some(&["llama", "t5"]),
         "blip-2" => Some(&["opt", "t5"]),
         _ => None,
@@ -59,6 +63,7 @@ pub enum ModelConfig {
     Blip2(Blip2Config),
     InstructBlip(InstructBlipConfig),
     Idefics3(Idefics3Config),
+    Qwen2Vl(Qwen2VlConfig),
 }
 
 /// `generation_config.json`: the fields generation uses.
@@ -171,7 +176,11 @@ impl ModelConfig {
             }
             "blip-2" => Self::Blip2(serde_json::from_value(value).map_err(parse_err)?),
             "instructblip" => Self::InstructBlip(serde_json::from_value(value).map_err(parse_err)?),
-            "idefics3" => Self::Idefics3(serde_json::from_value(value).map_err(parse_err)?),
+            // SmolVLM2's `smolvlm` is Idefics3's architecture under another name.
+            "idefics3" | "smolvlm" => {
+                Self::Idefics3(serde_json::from_value(value).map_err(parse_err)?)
+            }
+            "qwen2_vl" => Self::Qwen2Vl(Qwen2VlConfig::from_value(&value).map_err(parse_err)?),
             _ => {
                 return Err(ConfigError::Unsupported {
                     path,
@@ -189,6 +198,7 @@ impl ModelConfig {
             Self::Blip2(_) => "blip-2",
             Self::InstructBlip(_) => "instructblip",
             Self::Idefics3(_) => "idefics3",
+            Self::Qwen2Vl(_) => "qwen2_vl",
         }
     }
 
@@ -199,6 +209,7 @@ impl ModelConfig {
             Self::Blip2(c) => &c.vision_config,
             Self::InstructBlip(c) => &c.vision_config,
             Self::Idefics3(c) => &c.vision_config,
+            Self::Qwen2Vl(c) => &c.vision_config,
         }
     }
 
@@ -210,6 +221,7 @@ impl ModelConfig {
             Self::Blip2(c) => c.image_token_index,
             Self::InstructBlip(c) => c.image_token_index,
             Self::Idefics3(c) => Some(c.image_token_id),
+            Self::Qwen2Vl(c) => Some(c.image_token_id),
         }
     }
 }
@@ -260,6 +272,55 @@ mod tests {
             panic!("expected a CLIP tower")
         };
         assert_eq!(clip.hidden_act, Activation::QuickGelu);
+    }
+
+    #[test]
+    fn rope_scaling_kind_is_read_from_either_key_and_mrope_is_the_default_rotary() {
+        let spec = |rope: &str| {
+            let json = format!(r#"{{"model_type": "qwen2", "rope_scaling": {rope}}}"#);
+            serde_json::from_str::<TextConfig>(&json)
+                .unwrap()
+                .spec(None)
+        };
+        // transformers 4.57 saves both keys.
+        let both = spec(r#"{"rope_type": "llama3", "type": "llama3", "factor": 8.0}"#);
+        assert_eq!(both.rope_scaling.as_deref(), Some("llama3"));
+        assert_eq!(
+            spec(r#"{"type": "yarn"}"#).rope_scaling.as_deref(),
+            Some("yarn")
+        );
+        let mrope = spec(r#"{"type": "mrope", "mrope_section": [16, 24, 24]}"#);
+        assert_eq!(mrope.rope_scaling, None);
+        assert_eq!(mrope.mrope_section, Some(vec![16, 24, 24]));
+    }
+
+    #[test]
+    fn qwen2_vl_hub_config_is_flat_with_qwen2_vl_text_defaults() {
+        // The shape of Qwen/Qwen2-VL-2B-Instruct's config.json (trimmed).
+        let json = serde_json::json!({
+            "model_type": "qwen2_vl", "hidden_size": 1536, "num_attention_heads": 12,
+            "num_key_value_heads": 2, "num_hidden_layers": 28, "intermediate_size": 8960,
+            "vocab_size": 151936, "tie_word_embeddings": true,
+            "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+            "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16,
+                "in_chans": 3, "hidden_size": 1536, "patch_size": 14, "spatial_merge_size": 2,
+                "spatial_patch_size": 14, "temporal_patch_size": 2},
+            "image_token_id": 151655
+        });
+        let c = Qwen2VlConfig::from_value(&json).unwrap();
+        let spec = c.text_config.spec(None);
+        assert_eq!(
+            (spec.hidden_size, spec.head_dim, spec.num_kv_heads),
+            (1536, 128, 2)
+        );
+        assert!(spec.tie_word_embeddings);
+        // Absent in the file: Qwen2VLTextConfig's defaults, not Qwen2Config's.
+        assert_eq!((spec.rope_theta, spec.rms_norm_eps), (1e6, 1e-5));
+        assert_eq!(c.vision.mlp_hidden(), 5120);
+        assert_eq!(
+            (c.image_token_id, c.vision_start_token_id),
+            (151655, 151652)
+        );
     }
 
     #[test]

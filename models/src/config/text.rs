@@ -5,12 +5,29 @@ use serde::Deserialize;
 
 use super::Activation;
 
-/// `rope_scaling` as checkpoints write it. Only the default rotary embedding is implemented;
-/// other types are rejected at load with a clear error rather than silently mis-computed.
+/// `rope_scaling` as checkpoints write it. Only the default rotary embedding is implemented
+/// (with Qwen2-VL's multimodal sections); other types are rejected at load with a clear error
+/// rather than silently mis-computed.
+/// transformers 4.x writes the kind under `rope_type`, `type` or both (it copies one into the
+/// other when it saves), so both keys are read.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RopeScaling {
-    #[serde(alias = "type")]
-    pub rope_type: String,
+    rope_type: Option<String>,
+    #[serde(rename = "type")]
+    legacy_type: Option<String>,
+    /// Qwen2-VL's M-RoPE: how many rotary frequencies follow the temporal, height and width
+    /// position (they sum to `head_dim / 2`).
+    pub mrope_section: Option<Vec<usize>>,
+}
+
+impl RopeScaling {
+    /// The scaling kind that changes the rotary maths, if any: Qwen2-VL's `"mrope"` (which
+    /// 4.x rewrites to `"default"` when it saves) is the default embedding split in sections.
+    fn kind(&self) -> Option<String> {
+        let kind = self.rope_type.as_ref().or(self.legacy_type.as_ref())?;
+        let mrope = self.mrope_section.is_some() && kind == "mrope";
+        (!mrope).then(|| kind.clone())
+    }
 }
 
 /// `LlamaConfig` (transformers/models/llama/configuration_llama.py).
@@ -158,6 +175,8 @@ pub struct DecoderSpec {
     pub mlp_bias: bool,
     pub tie_word_embeddings: bool,
     pub rope_scaling: Option<String>,
+    /// Qwen2-VL: M-RoPE sections (temporal, height, width) of the rotary frequencies.
+    pub mrope_section: Option<Vec<usize>>,
 }
 
 impl TextConfig {
@@ -180,26 +199,39 @@ impl TextConfig {
                 o_bias: c.attention_bias,
                 mlp_bias: c.mlp_bias,
                 tie_word_embeddings: tie_override.unwrap_or(c.tie_word_embeddings),
-                rope_scaling: c.rope_scaling.as_ref().map(|r| r.rope_type.clone()),
+                rope_scaling: c.rope_scaling.as_ref().and_then(RopeScaling::kind),
+                mrope_section: None,
             },
-            Self::Qwen2(c) => DecoderSpec {
-                vocab_size: c.vocab_size,
-                hidden_size: c.hidden_size,
-                intermediate_size: c.intermediate_size,
-                num_layers: c.num_hidden_layers,
-                num_heads: c.num_attention_heads,
-                num_kv_heads: c.num_key_value_heads.unwrap_or(c.num_attention_heads),
-                head_dim: c.hidden_size / c.num_attention_heads,
-                activation: c.hidden_act,
-                rms_norm_eps: c.rms_norm_eps,
-                rope_theta: c.rope_theta,
-                max_position_embeddings: c.max_position_embeddings,
-                qkv_bias: true,
-                o_bias: false,
-                mlp_bias: false,
-                tie_word_embeddings: tie_override.unwrap_or(c.tie_word_embeddings),
-                rope_scaling: c.rope_scaling.as_ref().map(|r| r.rope_type.clone()),
-            },
+            Self::Qwen2(c) => c.spec(tie_override),
+        }
+    }
+}
+
+impl Qwen2Config {
+    /// The decoder shape; `tie_word_embeddings` may be overridden by the top-level config.
+    pub fn spec(&self, tie_override: Option<bool>) -> DecoderSpec {
+        let c = self;
+        DecoderSpec {
+            vocab_size: c.vocab_size,
+            hidden_size: c.hidden_size,
+            intermediate_size: c.intermediate_size,
+            num_layers: c.num_hidden_layers,
+            num_heads: c.num_attention_heads,
+            num_kv_heads: c.num_key_value_heads.unwrap_or(c.num_attention_heads),
+            head_dim: c.hidden_size / c.num_attention_heads,
+            activation: c.hidden_act,
+            rms_norm_eps: c.rms_norm_eps,
+            rope_theta: c.rope_theta,
+            max_position_embeddings: c.max_position_embeddings,
+            qkv_bias: true,
+            o_bias: false,
+            mlp_bias: false,
+            tie_word_embeddings: tie_override.unwrap_or(c.tie_word_embeddings),
+            rope_scaling: c.rope_scaling.as_ref().and_then(RopeScaling::kind),
+            mrope_section: c
+                .rope_scaling
+                .as_ref()
+                .and_then(|r| r.mrope_section.clone()),
         }
     }
 }

@@ -164,16 +164,96 @@ mod blip2 {
     }
 }
 
+/// `Qwen2VLVisionConfig` (transformers/models/qwen2_vl/configuration_qwen2_vl.py): a ViT on
+/// `patch_size` px patches of an image at its own resolution, 2-D rotary positions, and a
+/// merger that folds `spatial_merge_size²` patches into one token of the language model's
+/// width (`hidden_size`). Hub files name the channel count `in_chans` and carry no `model_type`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Qwen2VlVisionConfig {
+    #[serde(default = "qwen2_vl::depth")]
+    pub depth: usize,
+    #[serde(default = "qwen2_vl::embed_dim")]
+    pub embed_dim: usize,
+    /// The merger's output width: the language model's hidden size.
+    #[serde(default = "qwen2_vl::hidden_size")]
+    pub hidden_size: usize,
+    #[serde(default = "qwen2_vl::hidden_act")]
+    pub hidden_act: Activation,
+    #[serde(default = "qwen2_vl::mlp_ratio")]
+    pub mlp_ratio: f64,
+    #[serde(default = "qwen2_vl::num_heads")]
+    pub num_heads: usize,
+    #[serde(default = "qwen2_vl::in_channels", alias = "in_chans")]
+    pub in_channels: usize,
+    #[serde(default = "qwen2_vl::patch_size")]
+    pub patch_size: usize,
+    #[serde(default = "qwen2_vl::spatial_merge_size")]
+    pub spatial_merge_size: usize,
+    #[serde(default = "qwen2_vl::temporal_patch_size")]
+    pub temporal_patch_size: usize,
+}
+
+mod qwen2_vl {
+    use super::Activation;
+    pub fn depth() -> usize {
+        32
+    }
+    pub fn embed_dim() -> usize {
+        1280
+    }
+    pub fn hidden_size() -> usize {
+        3584
+    }
+    pub fn hidden_act() -> Activation {
+        Activation::QuickGelu
+    }
+    pub fn mlp_ratio() -> f64 {
+        4.0
+    }
+    pub fn num_heads() -> usize {
+        16
+    }
+    pub fn in_channels() -> usize {
+        3
+    }
+    pub fn patch_size() -> usize {
+        14
+    }
+    pub fn spatial_merge_size() -> usize {
+        2
+    }
+    pub fn temporal_patch_size() -> usize {
+        2
+    }
+}
+
+impl Qwen2VlVisionConfig {
+    /// The MLP's hidden width, `int(embed_dim * mlp_ratio)` as HF computes it.
+    pub fn mlp_hidden(&self) -> usize {
+        (self.embed_dim as f64 * self.mlp_ratio) as usize
+    }
+}
+
 /// The vision tower of a checkpoint, chosen by its `model_type`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "model_type")]
 pub enum VisionConfig {
     #[serde(rename = "clip_vision_model")]
     Clip(ClipVisionConfig),
-    #[serde(rename = "siglip_vision_model", alias = "idefics3_vision")]
+    #[serde(
+        rename = "siglip_vision_model",
+        alias = "idefics3_vision",
+        alias = "smolvlm_vision"
+    )]
     Siglip(SiglipVisionConfig),
     #[serde(rename = "blip_2_vision_model", alias = "instructblip_vision_model")]
     Blip2(Blip2VisionConfig),
+    /// Qwen2-VL's tower takes images at their own resolution: it has no fixed input size, so
+    /// [`image_size`](Self::image_size) is one patch and [`patches_per_side`](Self::patches_per_side) 1.
+    /// Only [`Qwen2VlConfig`](super::Qwen2VlConfig) builds it (Hub files carry no tag), so no
+    /// other family's config can name this tower.
+    #[serde(skip)]
+    Qwen2Vl(Qwen2VlVisionConfig),
 }
 
 impl VisionConfig {
@@ -183,6 +263,7 @@ impl VisionConfig {
             Self::Clip(c) => c.image_size / c.patch_size,
             Self::Siglip(c) => c.image_size / c.patch_size,
             Self::Blip2(c) => c.image_size / c.patch_size,
+            Self::Qwen2Vl(_) => 1,
         }
     }
 
@@ -191,6 +272,7 @@ impl VisionConfig {
             Self::Clip(c) => c.image_size,
             Self::Siglip(c) => c.image_size,
             Self::Blip2(c) => c.image_size,
+            Self::Qwen2Vl(c) => c.patch_size,
         }
     }
 
@@ -199,6 +281,7 @@ impl VisionConfig {
             Self::Clip(c) => c.hidden_size,
             Self::Siglip(c) => c.hidden_size,
             Self::Blip2(c) => c.hidden_size,
+            Self::Qwen2Vl(c) => c.embed_dim,
         }
     }
 
@@ -207,6 +290,7 @@ impl VisionConfig {
             Self::Clip(c) => c.num_hidden_layers,
             Self::Siglip(c) => c.num_hidden_layers,
             Self::Blip2(c) => c.num_hidden_layers,
+            Self::Qwen2Vl(c) => c.depth,
         }
     }
 }

@@ -4,11 +4,13 @@ mod blip2;
 mod idefics3;
 mod llava;
 mod llava_onevision;
+mod qwen2_vl;
 
 pub use blip2::Blip2;
 pub use idefics3::{Idefics3, pixel_shuffle};
 pub use llava::Llava;
 pub use llava_onevision::{LlavaOnevision, PackLayout};
+pub use qwen2_vl::{Qwen2Vl, mrope_positions};
 
 use burn::prelude::*;
 

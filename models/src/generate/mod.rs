@@ -53,6 +53,8 @@ pub struct GenerateConfig {
     /// Also keep the prompt pass's full head-averaged attention (attention rollout), for
     /// prompts of at most this many tokens; 0 keeps none.
     pub capture_prefill_up_to: usize,
+    /// The prompt's multimodal rotary positions (Qwen2-VL); `None` for 1-D positions.
+    pub positions: Option<crate::text::RopePositions>,
 }
 
 /// The generated ids and how long each phase took.
@@ -108,6 +110,9 @@ pub fn generate(
     let budget = config.max_new_tokens.min(max - prompt_len);
     let mut sampler = Sampler::new(config.sampling.clone());
     let mut cache = decoder.new_cache();
+    if let Some(positions) = &config.positions {
+        cache.set_positions(positions.clone());
+    }
     if config.capture_attention {
         cache.capture_attention();
         if prompt_len <= config.capture_prefill_up_to {

@@ -7,6 +7,7 @@
 //! - [`clip`]: `CLIPImageProcessor` / `LlavaImageProcessor`.
 //! - [`anyres`], [`tile_plan`], [`onevision`]: LLaVA-OneVision's AnyRes tiling, its
 //!   [`TilePlan`] and `<image>` token count.
+//! - [`idefics3`], [`qwen2_vl`]: Idefics3/SmolVLM tiles; Qwen2-VL's dynamic-resolution patches.
 //!
 //! The exact rules relied on are listed in `docs/preprocessing.md`.
 
@@ -18,6 +19,7 @@ pub mod idefics3;
 pub mod image_io;
 pub mod normalize;
 pub mod onevision;
+pub mod qwen2_vl;
 pub mod resize;
 pub mod tile_plan;
 
@@ -37,5 +39,6 @@ pub use idefics3::{Idefics3ImageProcessor, Idefics3Processed, Idefics3TilePlan};
 pub use image_io::{ImageError, decode_image, load_image};
 pub use normalize::{MeanStd, Normalization, PixelValues};
 pub use onevision::{LlavaOnevisionImageProcessor, ProcessedImage};
+pub use qwen2_vl::{PatchGrid, Qwen2VlImageProcessor, Qwen2VlProcessed};
 pub use resize::{Filter, resize};
 pub use tile_plan::{PlannedTile, SourceRect, TilePlan, TokenLayout, TokenSpec, plan_tiles};

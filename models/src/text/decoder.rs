@@ -11,7 +11,7 @@ use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads
 use crate::weights::WeightLoader;
 
 use super::kv_cache::KvCache;
-use super::rope::{Rope, apply_rotary};
+use super::rope::{Rope, RopePositions, apply_rotary};
 
 #[derive(Module, Debug)]
 struct SelfAttention {
@@ -249,7 +249,15 @@ impl super::CausalLm for Decoder {
         let device = embeds.device();
         let new = embeds.dims()[1];
         let past = cache.len();
-        let (cos, sin) = self.rope.tables(past, new, &device);
+        let (cos, sin) = match &self.spec.mrope_section {
+            Some(section) => {
+                let plain = RopePositions::default();
+                let positions = cache.positions().unwrap_or(&plain);
+                self.rope
+                    .mrope_tables(positions, section, past, new, &device)
+            }
+            None => self.rope.tables(past, new, &device),
+        };
         let mask = (new > 1).then(|| causal_mask(past, new, &device));
         let mut x = embeds;
         for (i, layer) in self.layers.iter().enumerate() {

@@ -2,6 +2,8 @@
 
 use burn::prelude::*;
 
+use super::rope::RopePositions;
+
 /// Keys and values of every layer for the tokens seen so far.
 ///
 /// # Shapes
@@ -16,6 +18,8 @@ pub struct KvCache {
     /// When also capturing for attention rollout: each layer's full attention of the first
     /// (prompt) pass, averaged over heads, `[queries, keys]`.
     prefill: Option<Vec<Tensor<2>>>,
+    /// M-RoPE positions of the prompt (Qwen2-VL); `None`: position = sequence index.
+    positions: Option<RopePositions>,
 }
 
 impl KvCache {
@@ -25,7 +29,18 @@ impl KvCache {
             len: 0,
             attention: None,
             prefill: None,
+            positions: None,
         }
+    }
+
+    /// Gives the prompt multimodal rotary positions (models with M-RoPE read them).
+    pub fn set_positions(&mut self, positions: RopePositions) {
+        self.positions = Some(positions);
+    }
+
+    /// The prompt's multimodal rotary positions, when set.
+    pub fn positions(&self) -> Option<&RopePositions> {
+        self.positions.as_ref()
     }
 
     /// Starts recording each forward pass's last-query attention (see [`record_attention`]).

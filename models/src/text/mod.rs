@@ -27,4 +27,4 @@ pub trait CausalLm: Send + Sync {
     fn max_positions(&self) -> usize;
 }
 pub use kv_cache::KvCache;
-pub use rope::Rope;
+pub use rope::{Rope, RopePositions, apply_rotary};

@@ -102,6 +102,9 @@ impl VisionTower {
             VisionConfig::Clip(c) => Self::load_clip(w, prefix, c, deepest_state),
             VisionConfig::Siglip(c) => Self::load_siglip(w, prefix, c, deepest_state),
             VisionConfig::Blip2(c) => Self::load_blip2(w, prefix, c),
+            VisionConfig::Qwen2Vl(_) => {
+                unreachable!("only Qwen2VlConfig holds this tower, and it loads its own")
+            }
         }
     }
 

@@ -109,6 +109,29 @@ fn inspect_reports_the_anyres_plan_and_token_count() {
     );
 }
 
+#[test]
+fn inspect_reports_qwen2_vl_patch_grid_and_hf_token_count() {
+    let model = fixtures::model_dir("qwen2-vl-tiny");
+    let image = fixtures::image_path("large_1024x768.png");
+    let out = iris(&[
+        "inspect",
+        "--model",
+        model.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // HF (reference/cases.json, case `large`): resized to 72 x 108, grid 12 x 18, 54 tokens.
+    assert_eq!(json["image_tokens"], 54);
+    let patches = &json["images"][0]["patches"];
+    assert_eq!(patches["resized_height"], 72);
+    assert_eq!(patches["resized_width"], 108);
+    assert_eq!(patches["grid"]["h"], 12);
+    assert_eq!(patches["grid"]["w"], 18);
+}
+
 #[track_caller]
 fn assert_fails_with(out: &Output, needles: &[&str]) {
     assert!(!out.status.success(), "expected failure, got success");

@@ -39,6 +39,47 @@ pub struct Case {
     /// Encoder-decoder models: the teacher-forced decoder inputs the `logits` belong to.
     #[serde(default)]
     pub decoder_input_ids: Option<Vec<u32>>,
+    /// The whole conversation when it has earlier turns (Qwen2-VL's `two_turns`): HF chat
+    /// messages whose `{"type": "image"}` parts take `images` in order.
+    #[serde(default)]
+    pub messages: Option<Vec<serde_json::Value>>,
+}
+
+impl Case {
+    /// The earlier exchanges of the conversation and this turn's images.
+    pub fn conversation(
+        &self,
+        mut images: Vec<image::RgbImage>,
+    ) -> (Vec<iris_models::processor::Exchange>, Vec<image::RgbImage>) {
+        let Some(messages) = &self.messages else {
+            return (Vec::new(), images);
+        };
+        let text = |m: &serde_json::Value| match &m["content"] {
+            serde_json::Value::String(s) => s.clone(),
+            parts => parts
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["text"].as_str())
+                .collect(),
+        };
+        let image_count = |m: &serde_json::Value| {
+            m["content"].as_array().map_or(0, |parts| {
+                parts.iter().filter(|p| p["type"] == "image").count()
+            })
+        };
+        let mut history = Vec::new();
+        let turns = &messages[..messages.len() - 1];
+        for pair in turns.chunks(2) {
+            let n = image_count(&pair[0]);
+            history.push(iris_models::processor::Exchange {
+                images: images.drain(..n).collect(),
+                user: text(&pair[0]),
+                assistant: text(&pair[1]),
+            });
+        }
+        (history, images)
+    }
 }
 
 pub fn cases(model: &str) -> Vec<Case> {

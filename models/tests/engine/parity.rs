@@ -6,7 +6,7 @@ use image::RgbImage;
 use iris_models::device::Precision;
 use iris_models::generate::{CancelToken, Sampling};
 use iris_models::preprocess::load_image;
-use iris_models::processor::{MultiImage, Prepared};
+use iris_models::processor::{ImageProcessor, MultiImage, Prepared};
 use iris_models::session::{Request, Session};
 
 use crate::fixtures::{self, Case, RefTensor, assert_close};
@@ -55,10 +55,10 @@ fn check_case(session: &Session, model: &str, case: &Case) {
         )
     };
     let reference = fixtures::reference(model, &case.name);
-    let imgs = images(case);
+    let (history, imgs) = case.conversation(images(case));
     let prepared = session
         .processor()
-        .prepare_with(&imgs, &case.prompt, mode(case))
+        .prepare_chat(&history, &imgs, &case.prompt, mode(case))
         .unwrap();
     assert_eq!(
         prepared.rendered_prompt,
@@ -74,7 +74,18 @@ fn check_case(session: &Session, model: &str, case: &Case) {
         what("image tokens")
     );
 
-    if let Some(pixels) = reference.get("pixel_values") {
+    if let (Some(pixels), ImageProcessor::Qwen2Vl(p)) = (
+        reference.get("pixel_values"),
+        session.processor().image_processor(),
+    ) {
+        let got: Vec<f32> = prepared
+            .images
+            .iter()
+            .flat_map(|i| p.patches(&i.tiles[0], i.grid.expect("a patch grid")))
+            .collect();
+        // Same 8-bit values through the same float ops: bit for bit.
+        assert_eq!(got, pixels.values, "{}", what("pixel values"));
+    } else if let Some(pixels) = reference.get("pixel_values") {
         let got: Vec<f32> = prepared
             .images
             .iter()
@@ -109,6 +120,15 @@ fn check_case(session: &Session, model: &str, case: &Case) {
         to_vec(session.qformer(i).expect("a Q-Former").0)
     });
     check_qformer_attention(session, &prepared, &reference, &what);
+    if let Some(want) = reference.get("position_ids") {
+        let positions = session.rope_positions(&prepared).expect("M-RoPE positions");
+        let got: Vec<f32> = (0..3)
+            .flat_map(|axis| positions.prompt.iter().map(move |p| p[axis] as f32))
+            .collect();
+        assert_eq!(got, want.values, "{}", what("position ids"));
+        let delta = reference["rope_deltas"].values[0];
+        assert_eq!(positions.delta as f32, delta, "{}", what("rope delta"));
+    }
     let logits = match &case.decoder_input_ids {
         Some(decoder_ids) => session.decoder_logits(&prepared, decoder_ids).unwrap(),
         None => session.prompt_logits(&prepared).unwrap(),
@@ -120,7 +140,7 @@ fn check_case(session: &Session, model: &str, case: &Case) {
     );
 
     let request = Request {
-        history: Vec::new(),
+        history,
         images: imgs,
         prompt: case.prompt.clone(),
         max_new_tokens: case.max_new_tokens,
@@ -245,4 +265,39 @@ parity_tests! {
     blip2_flan_t5_tiny: "blip2-flan-t5-tiny",
     instructblip_flan_t5_tiny: "instructblip-flan-t5-tiny",
     idefics3_tiny: "idefics3-tiny",
+}
+
+#[test]
+fn qwen2_vl_tiny_cpu() {
+    check_model("qwen2-vl-tiny", Device::flex(), "cpu");
+}
+
+/// One of the seven cases on wgpu: every case's image has its own patch count and every
+/// decode step its own length, and lavapipe compiles kernels per shape (all seven took 440 s,
+/// two 179 s on the 2-core VM). Two images of different grids in one prompt exercise the
+/// tower, the merger and the M-RoPE positions on the device.
+#[test]
+fn qwen2_vl_tiny_gpu() {
+    let model = "qwen2-vl-tiny";
+    let session = Session::load_on(&fixtures::model_dir(model), gpu(), "gpu".into()).unwrap();
+    let cases = fixtures::cases(model);
+    let case = cases
+        .iter()
+        .find(|c| c.name == "two_images")
+        .expect("the two_images case");
+    check_case(&session, model, case);
+}
+
+/// Qwen/Qwen2-VL-2B-Instruct's config.json is flat (the language model's fields at the top
+/// level); transformers 4.57 saves them nested. Both give HF's outputs.
+#[test]
+fn qwen2_vl_flat_hub_config_matches_hf() {
+    let dir = fixtures::model_dir("qwen2-vl-tiny-flat");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert!(config.get("text_config").is_none() && config.get("hidden_size").is_some());
+    let session = Session::load_on(&dir, Device::flex(), "cpu".into()).unwrap();
+    for case in fixtures::cases("qwen2-vl-tiny") {
+        check_case(&session, "qwen2-vl-tiny", &case);
+    }
 }
