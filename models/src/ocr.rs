@@ -8,6 +8,8 @@ use crate::generate::{CancelToken, Sampling, StopReason};
 use crate::processor::{MultiImage, Processor};
 use crate::session::{Request, Session, SessionError};
 
+pub mod cer;
+
 /// How a checkpoint is asked to read a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
