@@ -9,6 +9,7 @@ use crate::processor::{MultiImage, Processor};
 use crate::session::{Request, Session, SessionError};
 
 pub mod cer;
+pub mod page_set;
 
 /// How a checkpoint is asked to read a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

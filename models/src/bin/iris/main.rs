@@ -6,6 +6,7 @@
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
 //! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
 //! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
+//! iris ocr-set  -o DIR
 //! iris train-demo [-o DIR] [--seed N] [--device cpu|gpu]
 //! iris eval-demo --model DIR [--scenes N]
 //! iris devices
@@ -27,6 +28,7 @@ mod attention;
 mod bench;
 mod demo;
 mod ocr;
+mod ocr_eval;
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +53,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Read a PDF (page by page) or an image of a page into Markdown.
     Ocr(ocr::OcrArgs),
+    /// Write the OCR quality page set (pages with known text; tests/fixtures/ocr).
+    OcrSet(ocr_eval::SetArgs),
     /// Train the built-in demo model (a small BLIP-2) on synthetic scenes.
     TrainDemo(demo::TrainArgs),
     /// Measure the demo model on held-out scenes (a table of exact answers and grounding).
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
         Command::Attention(args) => attention::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ocr(args) => ocr::run(args),
+        Command::OcrSet(args) => ocr_eval::run_set(args),
         Command::TrainDemo(args) => demo::run_train(args),
         Command::EvalDemo(args) => demo::run_eval(args),
         Command::DemoSamples(args) => demo::run_samples(args),
