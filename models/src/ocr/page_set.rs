@@ -7,7 +7,8 @@
 //! rendered by [`PdfDocument`] at [`PAGE_DPI`], as `iris ocr` renders a PDF. The set has
 //! sizes from 9 pt to 24 pt, a bulleted and a numbered list, a ruled table, two columns, a
 //! monospaced listing, accented letters, and a letter made to look scanned (grey paper, noise,
-//! dust, a slight blur, turned by 1.5°). `iris ocr-set -o DIR` writes it.
+//! dust, a slight blur, turned by 1.5°). `iris ocr-set -o DIR` writes it;
+//! [`eval`](super::eval) reads it back.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
