@@ -3,6 +3,8 @@
 #
 #   bash scripts/test.sh            # the whole suite, as CI runs it
 #   IRIS_SLOW=1 IRIS_MODEL_DIR=~/models/x bash scripts/test.sh   # also the slow tier: a real checkpoint
+#   (add IRIS_OCR_MODEL=~/models/smoldocling for the OCR quality check with a real checkpoint;
+#   with tesseract installed, Tesseract's is checked too)
 #
 # Layers: the engine's HF-parity tests (CPU and Vulkan: on a machine without a GPU that is
 # Mesa's software driver, lavapipe, installed below), the shell's commands on Tauri's mock
@@ -24,7 +26,17 @@ export IRIS_E2E=1
 build_ui
 
 if [[ "${IRIS_SLOW:-0}" == 1 ]]; then
-  cargo test --workspace --locked --profile ci -- --include-ignored
+  # The ignored tests, less the OCR checks whose reader is not on this machine.
+  skip=()
+  if [[ -z "${IRIS_OCR_MODEL:-}" ]]; then
+    echo "slow tier: no IRIS_OCR_MODEL, skipping ocr_eval_with_a_real_model"
+    skip+=(--skip ocr_eval_with_a_real_model)
+  fi
+  if ! command -v tesseract >/dev/null; then
+    echo "slow tier: tesseract not installed, skipping ocr_eval_with_tesseract"
+    skip+=(--skip ocr_eval_with_tesseract)
+  fi
+  cargo test --workspace --locked --profile ci -- --include-ignored "${skip[@]}"
 else
   cargo test --workspace --locked --profile ci
 fi

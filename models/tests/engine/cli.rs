@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use crate::fixtures;
 
-fn iris(args: &[&str]) -> Output {
+pub(crate) fn iris(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_iris"))
         .args(args)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
@@ -13,7 +13,7 @@ fn iris(args: &[&str]) -> Output {
         .expect("run iris")
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -133,7 +133,7 @@ fn inspect_reports_qwen2_vl_patch_grid_and_hf_token_count() {
 }
 
 #[track_caller]
-fn assert_fails_with(out: &Output, needles: &[&str]) {
+pub(crate) fn assert_fails_with(out: &Output, needles: &[&str]) {
     assert!(!out.status.success(), "expected failure, got success");
     let err = stderr(out);
     assert!(err.starts_with("error: "), "{err}");

@@ -6,6 +6,7 @@ mod conversation;
 mod demo;
 mod fixtures;
 mod generation;
+mod ocr_eval;
 mod parity;
 mod real_checkpoint;
 mod weights;

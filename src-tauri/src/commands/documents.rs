@@ -8,12 +8,13 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use iris_models::document::parse_page_range;
 use iris_models::generate::{CancelToken, StopReason};
+use iris_models::ocr::markdown_to_text;
 use iris_models::processor::MultiImage;
 use iris_models::session::Request;
 
 use crate::catalog::Catalog;
 use crate::commands::blocking;
-use crate::documents::{DocumentInfo, Documents, READ_LONG_SIDE, markdown_to_text};
+use crate::documents::{DocumentInfo, Documents, READ_LONG_SIDE};
 use crate::engine::{Engine, Job, Placement, Progress, Work};
 use crate::error::{AppError, AppResult};
 use crate::settings::SettingsState;

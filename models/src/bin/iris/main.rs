@@ -6,6 +6,8 @@
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
 //! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
 //! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
+//! iris ocr-eval --set DIR (--model DIR | --tesseract) [--pages 1-5] [--json]
+//! iris ocr-set  -o DIR
 //! iris train-demo [-o DIR] [--seed N] [--device cpu|gpu]
 //! iris eval-demo --model DIR [--scenes N]
 //! iris devices
@@ -27,6 +29,7 @@ mod attention;
 mod bench;
 mod demo;
 mod ocr;
+mod ocr_eval;
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +54,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Read a PDF (page by page) or an image of a page into Markdown.
     Ocr(ocr::OcrArgs),
+    /// Measure OCR quality: a model's or Tesseract's character error rate on a page set.
+    OcrEval(ocr_eval::EvalArgs),
+    /// Write the OCR quality page set (pages with known text; tests/fixtures/ocr).
+    OcrSet(ocr_eval::SetArgs),
     /// Train the built-in demo model (a small BLIP-2) on synthetic scenes.
     TrainDemo(demo::TrainArgs),
     /// Measure the demo model on held-out scenes (a table of exact answers and grounding).
@@ -126,6 +133,8 @@ fn main() -> ExitCode {
         Command::Attention(args) => attention::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ocr(args) => ocr::run(args),
+        Command::OcrEval(args) => ocr_eval::run_eval(args),
+        Command::OcrSet(args) => ocr_eval::run_set(args),
         Command::TrainDemo(args) => demo::run_train(args),
         Command::EvalDemo(args) => demo::run_eval(args),
         Command::DemoSamples(args) => demo::run_samples(args),
