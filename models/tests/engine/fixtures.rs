@@ -43,6 +43,9 @@ pub struct Case {
     /// messages whose `{"type": "image"}` parts take `images` in order.
     #[serde(default)]
     pub messages: Option<Vec<serde_json::Value>>,
+    /// Idefics3 / SmolVLM: the case was made with image splitting set to this.
+    #[serde(default)]
+    pub do_image_splitting: Option<bool>,
 }
 
 impl Case {

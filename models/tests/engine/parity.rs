@@ -267,6 +267,44 @@ parity_tests! {
     idefics3_tiny: "idefics3-tiny",
 }
 
+/// SmolVLM2's `smolvlm` model type: Idefics3's maths under another name (tests/fixtures/README.md
+/// lists what differs: ids, tokenizer, template). The CPU checks every case; the maths on wgpu is
+/// idefics3-tiny's. `tiny_nosplit` was made with splitting off: a copy of the checkpoint with
+/// `do_image_splitting: false` answers it.
+#[test]
+fn smolvlm_tiny_cpu() {
+    let model = "smolvlm-tiny";
+    let dir = fixtures::model_dir(model);
+    let split = Session::load_on(&dir, Device::flex(), "cpu".into()).unwrap();
+    assert_eq!(split.config().model_type(), "idefics3");
+    let nosplit_dir =
+        std::env::temp_dir().join(format!("iris-smolvlm-nosplit-{}", std::process::id()));
+    std::fs::create_dir_all(&nosplit_dir).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, nosplit_dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let pre_path = nosplit_dir.join("preprocessor_config.json");
+    let mut pre: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pre_path).unwrap()).unwrap();
+    pre["do_image_splitting"] = false.into();
+    std::fs::write(&pre_path, pre.to_string()).unwrap();
+    let nosplit = Session::load_on(&nosplit_dir, Device::flex(), "cpu".into()).unwrap();
+    let cases = fixtures::cases(model);
+    assert!(cases.iter().any(|c| c.do_image_splitting == Some(false)));
+    for case in &cases {
+        let session = if case.do_image_splitting == Some(false) {
+            &nosplit
+        } else {
+            &split
+        };
+        check_case(session, model, case);
+    }
+    std::fs::remove_dir_all(&nosplit_dir).unwrap();
+}
+
 #[test]
 fn qwen2_vl_tiny_cpu() {
     check_model("qwen2-vl-tiny", Device::flex(), "cpu");
