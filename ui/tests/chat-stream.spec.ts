@@ -146,6 +146,22 @@ test.describe('errors', () => {
   });
 });
 
+test.describe('a chat longer than the context', () => {
+  test.use({ mockConfig: { modelLoaded: true, forgottenExchanges: 2 } });
+
+  test('the answer says how many earlier exchanges were left out', async ({ app }) => {
+    await composer(app).fill('And now?');
+    await composer(app).press('Enter');
+    const answer = answers(app).last();
+    await expect(answer).toHaveAttribute('data-status', 'done');
+    const note = answer.getByTestId('message-forgotten');
+    await expect(note).toHaveText('2 earlier exchanges left out');
+    await expect(note).toHaveAttribute('title', /no longer fits the model's context.*images were kept/);
+    // An ordinary answer has no such note.
+    await expect(answers(app).first().getByTestId('message-forgotten')).toHaveCount(0);
+  });
+});
+
 test.describe('errors while streaming', () => {
   test.use({ mockConfig: { modelLoaded: true, failAfterTokens: 2 } });
 

@@ -454,5 +454,6 @@ fn stats_of(answer: &Answer) -> MessageStats {
         },
         prompt_tokens: answer.prompt_tokens as u32,
         image_tokens: answer.image_tokens as u32,
+        forgotten_exchanges: answer.forgotten_exchanges as u32,
     }
 }

@@ -103,6 +103,7 @@ fn json_uses_the_ipc_field_names() -> TestResult {
         tokens_per_second: 12.5,
         prompt_tokens: 600,
         image_tokens: 576,
+        forgotten_exchanges: 2,
     };
     let redo = store.last_exchange(&chat_id)?;
     assert_eq!(redo.role, Role::User);
@@ -140,6 +141,16 @@ fn json_uses_the_ipc_field_names() -> TestResult {
     assert_eq!(answer["role"], "assistant");
     assert_eq!(answer["stats"]["tokensPerSecond"], 12.5);
     assert_eq!(answer["stats"]["imageTokens"], 576);
+    assert_eq!(answer["stats"]["forgottenExchanges"], 2);
+    Ok(())
+}
+
+#[test]
+fn stats_stored_before_forgotten_exchanges_existed_still_read() -> TestResult {
+    let old = r#"{"tokens": 4, "tokensPerSecond": 9.5, "promptTokens": 40, "imageTokens": 16}"#;
+    let stats: MessageStats = serde_json::from_str(old)?;
+    assert_eq!(stats.forgotten_exchanges, 0);
+    assert_eq!(stats.image_tokens, 16);
     Ok(())
 }
 

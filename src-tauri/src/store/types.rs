@@ -92,6 +92,10 @@ pub struct MessageStats {
     pub tokens_per_second: f64,
     pub prompt_tokens: u32,
     pub image_tokens: u32,
+    /// Earlier exchanges whose words were left out because the chat no longer fit the model's
+    /// context (their images were kept). Absent in answers stored before it existed.
+    #[serde(default)]
+    pub forgotten_exchanges: u32,
 }
 
 /// A failed answer's error, kept with the message: the IPC `AppError` shape.

@@ -246,3 +246,48 @@ fn the_demo_model_answers_sample_one_as_hf_transformers_does() {
         "the demo model's answer to {question:?} about scene 1"
     );
 }
+
+/// The demo model reads 128 positions: a long chat outgrows them. Each answer still comes, the
+/// oldest exchanges' words are left out of its prompt (their images kept), the answer's stats
+/// say how many, and every message stays in the chat.
+#[test]
+fn a_chat_longer_than_the_context_goes_on_and_says_what_it_left_out() {
+    let dir = Scratch::new("demo-long-chat");
+    let app = TestApp::open(&dir.0);
+    app.use_cpu(8);
+    let samples = app.ok("demo_samples", json!({}));
+    let image_id = samples[0]["image"]["id"].as_str().unwrap().to_owned();
+    let chat = app
+        .app
+        .state::<ChatStore>()
+        .lock()
+        .create_chat(Some(MODEL_ID.into()))
+        .unwrap();
+    let question = "how many shapes are there in the picture ".repeat(4);
+    let mut forgotten = Vec::new();
+    for turn in 0..4 {
+        let images = if turn == 0 {
+            vec![image_id.clone()]
+        } else {
+            Vec::new()
+        };
+        let answer = tauri::async_runtime::block_on(send_message(
+            app.handle(),
+            chat.summary.id.clone(),
+            question.clone(),
+            images,
+            Channel::new(|_| Ok(())),
+        ))
+        .map(|m| serde_json::to_value(m).unwrap())
+        .unwrap_or_else(|e| panic!("turn {turn} failed: {e}"));
+        assert_eq!(answer["status"], "done", "turn {turn}: {answer}");
+        forgotten.push(answer["stats"]["forgottenExchanges"].as_u64().unwrap());
+    }
+    assert_eq!(forgotten[0], 0, "{forgotten:?}");
+    assert!(forgotten[3] >= 1, "{forgotten:?}");
+    let stored = app.ok("get_chat", json!({"id": chat.summary.id}));
+    let messages = stored["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 8);
+    assert_eq!(messages[0]["images"][0]["name"], "scene-1.png");
+    assert_eq!(messages[0]["text"], question.as_str());
+}

@@ -50,6 +50,8 @@ export type MessageStats = {
   tokensPerSecond: number;
   promptTokens: number;
   imageTokens: number;
+  /** Earlier exchanges left out of this answer's prompt: the chat outgrew the model's context. */
+  forgottenExchanges?: number;
 };
 
 export type Message = {

@@ -124,7 +124,10 @@ async function generate(chat: Chat, user: Message, channel: unknown, keep = chat
       emit({ kind: 'token', messageId: assistant.id, text: piece });
     }
     assistant.status = task.stop ? 'stopped' : 'done';
-    assistant.stats = { tokens, tokensPerSecond: 18.4, promptTokens: 40 + 576 * user.images.length, imageTokens: 576 * user.images.length };
+    assistant.stats = {
+      tokens, tokensPerSecond: 18.4, promptTokens: 40 + 576 * user.images.length, imageTokens: 576 * user.images.length,
+      forgottenExchanges: config.forgottenExchanges ?? 0,
+    };
     emit({ kind: 'finished', message: { ...assistant } });
     return { ...assistant };
   } finally {

@@ -14,6 +14,8 @@ export type MockConfig = {
   answer?: string;
   /** The first model counts as loaded (no "loading" events). */
   modelLoaded?: boolean;
+  /** Answers report this many earlier exchanges left out (the chat outgrew the context). */
+  forgottenExchanges?: number;
   /** Fail generation with OUT_OF_MEMORY after this many tokens. */
   failAfterTokens?: number;
   /** PDFs opened have this many pages (default 3). */

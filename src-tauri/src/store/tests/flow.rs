@@ -135,6 +135,7 @@ fn streaming_answers_grow_and_end_once() -> TestResult {
         tokens_per_second: f64::NAN,
         prompt_tokens: 9,
         image_tokens: 0,
+        forgotten_exchanges: 0,
     };
     let done = store.finish_assistant_message(
         &started.id,

@@ -134,6 +134,22 @@ export class MessageView {
           },
         }),
       );
+      const forgotten = s.forgottenExchanges ?? 0;
+      if (forgotten > 0) {
+        const exchanges = forgotten === 1 ? 'exchange' : 'exchanges';
+        items.push(
+          h('span', {
+            class: 'badge badge-muted',
+            text: `${forgotten} earlier ${exchanges} left out`,
+            attrs: {
+              'data-testid': 'message-forgotten',
+              title:
+                `This chat no longer fits the model's context, so the words of its first ${forgotten} ${exchanges} ` +
+                'were left out of this answer (their images were kept). Start a new chat to give the model everything again.',
+            },
+          }),
+        );
+      }
     }
     const busyHere = m.status === 'streaming' || m.pending;
     if (m.role === 'assistant' && !busyHere && m.text !== '') {
