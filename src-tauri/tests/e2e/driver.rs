@@ -143,6 +143,14 @@ impl Session {
             .collect()
     }
 
+    /// The `textContent` of the first match.
+    pub fn text_content(&self, css: &str) -> String {
+        self.texts_of(css)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no element matches {css}"))
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})));

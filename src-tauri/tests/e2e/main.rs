@@ -3,13 +3,14 @@
 //! dragged onto the window from a GTK drag source with xdotool; a question is typed and sent
 //! with Enter; the answer must stream in and equal HF's greedy answer for the fixture. A teacher
 //! walks through the teaching views (Q-Former maps, AnyRes and Idefics3 tiles, answer
-//! attention).
+//! attention); a PDF dragged onto Documents is read page by page (`documents.rs`).
 //!
 //! Needs Xvfb, xdotool, python3-gi, webkit2gtk-driver and tauri-driver (scripts/test.sh
 //! installs them and sets `IRIS_E2E=1`, which makes missing tools a failure). Without
 //! `IRIS_E2E`, a plain `cargo test` skips it. `IRIS_SCREENSHOTS=DIR` saves screenshots there.
 
 mod display;
+mod documents;
 mod driver;
 
 use std::path::{Path, PathBuf};
