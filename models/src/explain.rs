@@ -2,10 +2,11 @@
 //! visual token of the prompt came from in the source image, and the language model's
 //! attention from each answer token to those tokens.
 
+use crate::config::ModelConfig;
 use crate::family::PackLayout;
 use crate::preprocess::clip::resize_output_size;
-use crate::preprocess::{SourceRect, TilePlan};
-use crate::processor::{ImageProcessor, PreparedImage};
+use crate::preprocess::{ImageViews, SourceRect, TilePlan};
+use crate::processor::{ImageProcessor, PreparedImage, Processor};
 
 /// Where one visual token of the prompt came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -196,6 +197,26 @@ pub fn visual_token_places(
             }
             places
         }
+    }
+}
+
+/// How `image` was cut into encoder views, from the plan `processor` cut it with; `None` for
+/// families that do not tile (one fixed-size view) and OneVision's multi-image base view.
+pub fn image_views(processor: &Processor, image: &PreparedImage) -> Option<ImageViews> {
+    match (processor.image_processor(), processor.config()) {
+        (ImageProcessor::Onevision(_), _) => image.plan.as_ref().map(ImageViews::from_onevision),
+        (ImageProcessor::Idefics3(p), ModelConfig::Idefics3(c)) => {
+            let vision = &c.vision_config;
+            let patch = vision.image_size() / vision.patches_per_side().max(1);
+            let plan = image.idefics3.as_ref()?;
+            Some(ImageViews::from_idefics3(
+                p,
+                plan,
+                patch as u32,
+                c.scale_factor as u32,
+            ))
+        }
+        _ => None,
     }
 }
 

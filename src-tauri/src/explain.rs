@@ -5,9 +5,9 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use iris_models::config::ModelConfig;
-use iris_models::explain::{AnswerAttention, AttentionMap, TokenPlace, grid_cells};
+use iris_models::explain::{AnswerAttention, AttentionMap, TokenPlace, grid_cells, image_views};
 use iris_models::generate::CancelToken;
-use iris_models::preprocess::TilePlan;
+use iris_models::preprocess::{ImageViews, TilePlan};
 use iris_models::session::{Explained, Request, Session, Timings};
 use iris_models::trace::QFormerAttentionMap;
 
@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 pub struct ExplainCapture {
     pub explained: Explained,
     pub places: Vec<TokenPlace>,
+    pub views: Option<ImageViews>,
     pub qformer: Option<QFormerAttentionMap>,
     pub pipeline: Vec<PipelineStage>,
     pub family: String,
@@ -49,6 +50,7 @@ pub fn capture(
         .explain(request, cancel, |piece| on_text(piece))
         .map_err(|e| AppError::from_session(&e))?;
     let places = session.visual_token_places(&explained.prepared);
+    let views = image_views(session.processor(), &explained.prepared.images[0]);
     let qformer = match session.config() {
         ModelConfig::Blip2(_) | ModelConfig::InstructBlip(_) => Some(
             session
@@ -60,6 +62,7 @@ pub fn capture(
     let pipeline = pipeline(session, &explained);
     Ok(ExplainCapture {
         places,
+        views,
         qformer,
         pipeline,
         family: family_name(session.config().model_type()).to_owned(),
@@ -166,7 +169,10 @@ pub struct Explanation {
     pub answer: AnswerInfo,
     pub pipeline: Vec<PipelineStage>,
     pub timings_ms: Timings,
+    /// LLaVA-OneVision's AnyRes plan (the pinpoint candidates and their scores).
     pub tile_plan: Option<TilePlan>,
+    /// How the image was cut into encoder views, for every family that tiles.
+    pub image_views: Option<ImageViews>,
     pub qformer: Option<QFormerAttentionMap>,
     pub answer_attention: Option<AnswerAttentionInfo>,
 }
@@ -290,6 +296,7 @@ impl Explanations {
         let ExplainCapture {
             explained,
             places,
+            views,
             qformer,
             pipeline,
             family,
@@ -330,6 +337,7 @@ impl Explanations {
             pipeline,
             timings_ms: explained.answer.timings_ms.clone(),
             tile_plan: image.plan.clone(),
+            image_views: views,
             qformer,
             answer_attention: info,
         };

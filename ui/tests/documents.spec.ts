@@ -217,6 +217,23 @@ test('the pages field is checked before reading; a valid range is passed on', as
   await expect(rows(app).getByTestId('page-status')).toHaveText([`${pieces(0)} tokens`, 'Not read', `${pieces(2)} tokens`]);
 });
 
+test.describe('with the model still to load', () => {
+  test.use({ mockConfig: { manual: true, modelLoaded: false } });
+
+  // The shell starts the first page, then loads the model inside that page's read (seen in the
+  // real window): the label shows the load, then the reading once the page's text comes.
+  test('the load shows in the progress, then "page 1 of n"', async ({ app, mock }) => {
+    await openReport(app);
+    await readButton(app).click();
+    await mock.step(1 + 2);
+    await expect(progress(app)).toHaveText('Loading model 50% · Loading weights');
+    await expect(row(app, 0)).toHaveAttribute('data-status', 'reading');
+    await mock.step(1 + 1);
+    await expect(progress(app)).toHaveText('Reading page 1 of 3');
+    await expect(row(app, 0).getByTestId('page-status')).toHaveText('Reading… 1 token');
+  });
+});
+
 test.describe('with a page that fails', () => {
   test.use({ mockConfig: { manual: true, modelLoaded: true, failPage: 1 } });
 

@@ -4,11 +4,11 @@ import { expect, test } from '@playwright/test';
 import { colormap, colormapCss, isColormap, normalise } from '../src/lib/colormap';
 import { defaultPrompt } from '../src/services/explain';
 import type { QFormerMap } from '../src/services/types';
-import { anyresFrame } from '../src/views/explain/anyres-section';
+import { frameLayout, tokenEquation } from '../src/views/explain/tiles-section';
 import { cellAlpha, percent } from '../src/views/explain/heatmap';
 import { patchAt, qformerShape, queryAttention, topQueriesAt } from '../src/views/explain/qformer-math';
 import { tokenLabel } from '../src/views/explain/tokens-section';
-import { tilePlan } from './mock/explain-data';
+import { idefics3Views, oneVisionViews, tilePlan } from './mock/explain-data';
 
 test('colour maps: ends, clamping, interpolation', () => {
   expect(colormap('viridis', 0)).toEqual([68, 1, 84]);
@@ -73,13 +73,23 @@ test('Q-Former readers: the class token apart, one head or the mean', () => {
   expect(patchAt(100, 10, 100, 50, 2, 4)).toBeNull();
 });
 
-test('AnyRes frame: the padded pinpoint in source pixels', () => {
-  expect(anyresFrame(tilePlan(1024, 768))).toEqual({ width: 1152, height: 768, imageX: 64, imageY: 0, cellWidth: 384, cellHeight: 384 });
+test('tiling frame: the padded pinpoint (AnyRes) or the image itself, in source pixels', () => {
+  expect(frameLayout(oneVisionViews(tilePlan(1024, 768)))).toEqual({ width: 1152, height: 768, imageX: 64, imageY: 0, padded: true });
   // A small portrait image is scaled up to its pinpoint: frame units stay source pixels.
   const plan = tilePlan(300, 600);
-  const frame = anyresFrame(plan);
+  const frame = frameLayout(oneVisionViews(plan));
   expect(frame.height).toBeCloseTo((plan.best_resolution.height * 600) / plan.resized.height);
-  expect(frame.cellWidth * plan.cols).toBeCloseTo(frame.width);
+  const tiles = oneVisionViews(plan).views.filter((v) => v.kind === 'tile');
+  expect(tiles[0].extent.width * plan.cols).toBeCloseTo(frame.width);
+  // Idefics3 stretches the image to whole tiles: no padding.
+  expect(frameLayout(idefics3Views(1024, 768))).toEqual({ width: 1024, height: 768, imageX: 0, imageY: 0, padded: false });
+});
+
+test('token equations: terms, a taken-away term, the total', () => {
+  expect(tokenEquation(oneVisionViews(tilePlan(1024, 768)))).toBe('729 base + 3,942 grid + 54 newlines = 4,725');
+  expect(tokenEquation(idefics3Views(1024, 768))).toBe('768 tiles + 64 global = 832');
+  const views = { ...idefics3Views(10, 10), token_terms: [{ label: 'base', count: 729 }, { label: 'class token', count: -1 }], total_tokens: 728 };
+  expect(tokenEquation(views)).toBe('729 base − 1 class token = 728');
 });
 
 test('token labels and default prompts', () => {

@@ -4,12 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import type { Locator, Page } from '@playwright/test';
 import { colormap } from '../src/lib/colormap';
 import { defaultModels, model } from './mock/data';
-import { attentionFor, explanationFor, hotIndex, qformerCentre, QF, qformerCls, tilePlan } from './mock/explain-data';
+import { attentionFor, explanationFor, hotIndex, idefics3Views, oneVisionViews, qformerCentre, QF, qformerCls, tilePlan } from './mock/explain-data';
 import { expect, test } from './fixtures';
 import { chips, nav } from './helpers';
 
 const onevision = model('llava-onevision-0.5b', { name: 'llava-hf/llava-onevision-qwen2-0.5b-ov-hf', family: 'LLaVA-OneVision', modelType: 'llava_onevision' });
-const MODELS = [...defaultModels(), onevision];
+const smolvlm = model('smolvlm-256m', { name: 'HuggingFaceTB/SmolVLM-256M-Instruct', family: 'Idefics3 / SmolVLM', modelType: 'idefics3' });
+const MODELS = [...defaultModels(), onevision, smolvlm];
 const HOT = colormap('viridis', 1);
 
 test.use({ mockConfig: { models: MODELS, modelLoaded: true } });
@@ -58,7 +59,7 @@ test('the rail has "How it sees" after Chat', async ({ app }) => {
 test('the prompt follows the model family until it is edited', async ({ app }) => {
   await nav(app, 'How it sees').click();
   const prompt = app.getByRole('textbox', { name: 'Prompt' });
-  await expect(modelSelect(app).locator('option')).toHaveText(['llava-hf/llava-1.5-7b-hf', 'Salesforce/blip2-opt-2.7b', onevision.name]);
+  await expect(modelSelect(app).locator('option')).toHaveText(['llava-hf/llava-1.5-7b-hf', 'Salesforce/blip2-opt-2.7b', onevision.name, smolvlm.name]);
   await expect(prompt).toHaveValue('What is in this picture?');
   await modelSelect(app).selectOption('blip2-opt-2.7b');
   await expect(prompt).toHaveValue('Question: what is in the picture? Answer:');
@@ -148,7 +149,7 @@ test('AnyRes: tiles on the image, the chosen candidate and the token sum', async
   await expect(app.getByRole('tab')).toHaveText(['Pipeline', 'AnyRes tiles', 'Answer tokens']);
   await tab(app, 'AnyRes tiles').click();
   const plan = tilePlan(1024, 768);
-  const canvas = app.getByTestId('anyres-canvas');
+  const canvas = app.getByTestId('tiles-canvas');
   const { width, height } = await size(canvas);
   // The frame is the padded pinpoint (1152×768 source px for a 1024×768 image, 64 px each side).
   const k = width / 1152;
@@ -168,18 +169,56 @@ test('AnyRes: tiles on the image, the chosen candidate and the token sum', async
   const pad = await pixel(canvas, 30 * k, 600 * k);
   expect([[0x7c, 0x7c, 0x8a], [0x9d, 0x9d, 0xab]].some((c) => c.every((v, i) => Math.abs(v - pad[i]) <= 40))).toBe(true);
 
-  const rows = app.getByTestId('anyres-candidate');
+  const rows = app.getByTestId('tiles-candidate');
   await expect(rows).toHaveCount(plan.candidates.length);
-  const chosen = app.locator('[data-testid="anyres-candidate"][aria-current="true"]');
+  const chosen = app.locator('[data-testid="tiles-candidate"][aria-current="true"]');
   await expect(chosen).toHaveCount(1);
   await expect(chosen).toHaveClass(/is-chosen/);
   await expect(chosen).toContainText('2 × 3');
   await expect(chosen).toContainText('1152×768');
   await expect(chosen).toContainText('786,432');
   await expect(chosen).toContainText('98,304');
-  await expect(app.getByTestId('anyres-why')).toHaveText('Chosen: 1152×768 — largest effective resolution, then least waste.');
-  await expect(app.getByTestId('anyres-equation')).toHaveText('729 base + 3,942 grid + 54 newlines = 4,725');
-  await expect(app.getByTestId('anyres-tokens')).toContainText('A fixed-resolution encoder would use 729');
+  await expect(app.getByTestId('tiles-why')).toHaveText('Chosen: 1152×768 — largest effective resolution, then least waste.');
+  await expect(app.getByTestId('tiles-equation')).toHaveText('729 base + 3,942 grid + 54 newlines = 4,725');
+  await expect(app.getByTestId('tiles-tokens')).toContainText('A fixed-resolution encoder would use 729');
+});
+
+test('Image tiles (Idefics3 / SmolVLM): every tile and the global view, markers and the token sum', async ({ app }) => {
+  await explainWith(app, smolvlm.id);
+  await expect(app.getByRole('tab')).toHaveText(['Pipeline', 'Image tiles', 'Answer tokens']);
+  await tab(app, 'Image tiles').click();
+  const section = app.getByTestId('section-tiles');
+  await expect(section.getByRole('heading', { name: 'Image splitting' })).toBeVisible();
+  const views = idefics3Views(1024, 768);
+  const canvas = app.getByTestId('tiles-canvas');
+  const { width, height } = await size(canvas);
+  // No padding: the frame is the image itself, cut into 3 × 4 tiles of 256 source px.
+  const k = width / 1024;
+  expect(Math.abs(height - 768 * k)).toBeLessThanOrEqual(1);
+  const tileRgb = [0xff, 0xd2, 0x3f];
+  for (const sourceX of [256, 512, 768]) {
+    const x = Math.round(sourceX * k);
+    expect(await pixel(canvas, x - 1, 400 * k)).toEqual(tileRgb);
+    expect(await pixel(canvas, x, 400 * k)).toEqual(tileRgb);
+  }
+  expect(await pixel(canvas, 600 * k, Math.round(512 * k))).toEqual(tileRgb);
+  // Inside a tile, away from its outline, labels and token lines: the photo.
+  expect(await pixel(canvas, 300 * k, 470 * k)).not.toEqual(tileRgb);
+  await expect(section.locator('figcaption').first()).toHaveText(/Grid tile \(64 tokens each\)\s*Global view$/);
+  await expect(app.getByTestId('tiles-whole-caption')).toHaveText('Global view: the whole image squeezed to 512×512 → 64 tokens');
+  const whole = await size(app.getByTestId('tiles-whole'));
+  expect(whole.width).toBe(whole.height);
+
+  const rows = app.getByTestId('tiles-view');
+  await expect(rows).toHaveCount(13);
+  await expect(rows.first().locator('td')).toHaveText(['row 1, col 1', '<row_1_col_1>', '512×512', '32×32 ÷ 4×4', '64']);
+  await expect(rows.nth(6).locator('td').nth(1)).toHaveText('<row_2_col_3>');
+  await expect(rows.last().locator('td')).toHaveText(['global view', '<global-img>', '512×512', '32×32 ÷ 4×4', '64']);
+  await expect(app.getByTestId('tiles-candidates')).toHaveCount(0);
+  await expect(app.getByTestId('tiles-equation')).toHaveText(`768 tiles + 64 global = ${views.total_tokens}`);
+  await expect(app.getByTestId('tiles-tokens')).toContainText('A fixed-resolution encoder would use 64 (the global view alone): splitting costs 13.0× as many.');
+  await expect(app.getByTestId('tiles-notes').locator('li')).toHaveText(views.notes);
+  await expect(app.getByTestId('tiles-notes')).toContainText('cut into 3 × 4 tiles');
 });
 
 test('Q-Former: one query over the patches, every query, and who reads a patch', async ({ app }) => {
@@ -324,20 +363,20 @@ async function lastExport(mock: { calls(cmd: string): Promise<Record<string, unk
 test('Save JSON and Save PNG go to save_export (the native save dialog)', async ({ app, mock }) => {
   await explainWith(app, onevision.id);
   await tab(app, 'AnyRes tiles').click();
-  await app.getByTestId('anyres-save-json').click();
-  await expect(app.getByRole('status').filter({ hasText: 'Saved /home/ada/Pictures/iris-anyres-llava-onevision-0.5b.json' })).toBeVisible();
+  await app.getByTestId('tiles-save-json').click();
+  await expect(app.getByRole('status').filter({ hasText: 'Saved /home/ada/Pictures/iris-tiles-llava-onevision-0.5b.json' })).toBeVisible();
   const json = await lastExport(mock);
-  expect(json.name).toBe('iris-anyres-llava-onevision-0.5b.json');
+  expect(json.name).toBe('iris-tiles-llava-onevision-0.5b.json');
   expect(json.path).toBeNull();
-  expect(JSON.parse(json.bytes.toString('utf8'))).toEqual(tilePlan(1024, 768));
+  expect(JSON.parse(json.bytes.toString('utf8'))).toEqual({ image_views: oneVisionViews(tilePlan(1024, 768)), tile_plan: tilePlan(1024, 768) });
 
-  await app.getByTestId('anyres-save-png').click();
+  await app.getByTestId('tiles-save-png').click();
   await expect.poll(async () => (await mock.calls('save_export')).length).toBe(2);
   const png = await lastExport(mock);
-  expect(png.name).toBe('iris-anyres-llava-onevision-0.5b.png');
+  expect(png.name).toBe('iris-tiles-llava-onevision-0.5b.png');
   expect([...png.bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   // The PNG is the canvas at its full (device-pixel) size.
-  const { width, height } = await size(app.getByTestId('anyres-canvas'));
+  const { width, height } = await size(app.getByTestId('tiles-canvas'));
   expect([png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)]).toEqual([width, height]);
 
   await tab(app, 'Pipeline').click();
@@ -364,13 +403,14 @@ test.describe('screenshots', () => {
   };
 
   test('each section', async ({ app, mock }) => {
+    test.setTimeout(40_000);
     await explainWith(app, onevision.id);
     await app.screenshot({ path: `${dir}/explain-pipeline.png` });
     await app.getByTestId('pipeline-save-png').click();
     await expect.poll(async () => (await mock.calls('save_export')).length).toBe(1);
     await writeFile(`${dir}/explain-export-pipeline.png`, (await lastExport(mock)).bytes);
     await tab(app, 'AnyRes tiles').click();
-    await shot(app, 'anyres', 'explain-anyres');
+    await shot(app, 'tiles', 'explain-anyres');
     await tab(app, 'Answer tokens').click();
     await app.getByTestId('answer-token').nth(2).click();
     await expect(app.getByTestId('image-share')).toBeVisible();
@@ -378,6 +418,11 @@ test.describe('screenshots', () => {
     await app.getByTestId('tokens-save-png').click();
     await expect.poll(async () => (await mock.calls('save_export')).length).toBe(2);
     await writeFile(`${dir}/explain-export-tokens.png`, (await lastExport(mock)).bytes);
+    await modelSelect(app).selectOption(smolvlm.id);
+    await app.getByTestId('explain-button').click();
+    await expect(tab(app, 'Image tiles')).toBeVisible();
+    await tab(app, 'Image tiles').click();
+    await shot(app, 'tiles', 'explain-tiles-idefics3');
 
     await modelSelect(app).selectOption('blip2-opt-2.7b');
     await app.getByTestId('explain-button').click();

@@ -1,6 +1,7 @@
 use super::*;
 use crate::preprocess::test_support::{
-    assert_same_values, f32_tensor, fixtures_dir, noise_image, read_fixture, read_json,
+    assert_same_values, f32_tensor, fixtures_dir, idefics3_processor, noise_image, read_fixture,
+    read_json,
 };
 use safetensors::SafeTensors;
 
@@ -8,11 +9,7 @@ use safetensors::SafeTensors;
 const CONFIGS: [&str; 3] = ["split", "nosplit", "odd"];
 
 fn fixture_processor(config: &str) -> Idefics3ImageProcessor {
-    let dir = fixtures_dir().join("idefics3").join(config);
-    let pre =
-        HfIdefics3PreprocessorConfig::from_file(&dir.join("preprocessor_config.json")).unwrap();
-    let proc = HfIdefics3ProcessorConfig::from_file(&dir.join("processor_config.json")).unwrap();
-    Idefics3ImageProcessor::from_configs(&pre, &proc).unwrap()
+    idefics3_processor(&fixtures_dir().join("idefics3").join(config))
 }
 
 /// Decodes a fixture image keeping its mode, as `Image.open` does (PNG: no EXIF here).

@@ -8,6 +8,8 @@
 //! - [`anyres`], [`tile_plan`], [`onevision`]: LLaVA-OneVision's AnyRes tiling, its
 //!   [`TilePlan`] and `<image>` token count.
 //! - [`idefics3`], [`qwen2_vl`]: Idefics3/SmolVLM tiles; Qwen2-VL's dynamic-resolution patches.
+//! - [`image_views`]: [`ImageViews`], every tiling family's cut into encoder views in one shape
+//!   (what the teaching view draws).
 //!
 //! The exact rules relied on are listed in `docs/preprocessing.md`.
 
@@ -17,6 +19,7 @@ pub mod config;
 pub mod geometry;
 pub mod idefics3;
 pub mod image_io;
+pub mod image_views;
 pub mod normalize;
 pub mod onevision;
 pub mod qwen2_vl;
@@ -37,6 +40,7 @@ pub use config::{
 pub use geometry::Padding;
 pub use idefics3::{Idefics3ImageProcessor, Idefics3Processed, Idefics3TilePlan};
 pub use image_io::{ImageError, decode_image, load_image};
+pub use image_views::{EncoderView, ImageViews, TilingScheme, TokenTerm, ViewKind};
 pub use normalize::{MeanStd, Normalization, PixelValues};
 pub use onevision::{LlavaOnevisionImageProcessor, ProcessedImage};
 pub use qwen2_vl::{PatchGrid, Qwen2VlImageProcessor, Qwen2VlProcessed};

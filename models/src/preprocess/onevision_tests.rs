@@ -1,6 +1,7 @@
 use super::*;
 use crate::preprocess::test_support::{
-    assert_same_values, f32_tensor, fixture_image, noise_image, read_fixture, read_json,
+    assert_same_values, f32_tensor, fixture_image, noise_image, onevision_processor, read_fixture,
+    read_json,
 };
 use safetensors::SafeTensors;
 
@@ -32,15 +33,6 @@ fn tiny_processor() -> LlavaOnevisionImageProcessor {
         feature_select: FeatureSelect::Full,
     };
     LlavaOnevisionImageProcessor::from_config(&cfg, spec).unwrap()
-}
-
-fn fixture_processor(model: &str) -> LlavaOnevisionImageProcessor {
-    let dir = crate::preprocess::test_support::fixtures_dir()
-        .join("models")
-        .join(model);
-    let pre = PreprocessorConfig::from_file(&dir.join("preprocessor_config.json")).unwrap();
-    let proc = ProcessorConfig::from_file(&dir.join("processor_config.json")).unwrap();
-    LlavaOnevisionImageProcessor::from_configs(&pre, &proc).unwrap()
 }
 
 /// Measured with HF 4.57: 1024×768 → 1 base + 5 rows × 6 columns, 156 image tokens.
@@ -99,7 +91,7 @@ fn multi_image_prompts_take_the_unpatched_path() {
 /// `<image>` count, best resolution and number of views.
 #[test]
 fn token_counts_match_hf() {
-    let p = fixture_processor("llava-onevision-tiny");
+    let p = onevision_processor("llava-onevision-tiny");
     let counts = read_json("models/llava-onevision-tiny/reference/token_counts.json");
     let counts = counts["counts"].as_array().expect("counts");
     assert!(!counts.is_empty());
@@ -133,7 +125,7 @@ fn token_counts_match_hf() {
 #[test]
 fn pixel_values_match_hf() {
     for model in ["llava-onevision-tiny", "llava-onevision-tiny-b"] {
-        let p = fixture_processor(model);
+        let p = onevision_processor(model);
         let cases = read_json(&format!("models/{model}/reference/cases.json"));
         for case in cases["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().unwrap();

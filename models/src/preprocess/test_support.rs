@@ -1,6 +1,6 @@
 //! Helpers shared by the preprocessing tests: fixture paths and safetensors reading.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 use safetensors::{Dtype, SafeTensors};
@@ -8,6 +8,23 @@ use safetensors::{Dtype, SafeTensors};
 /// `tests/fixtures` at the workspace root.
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// The Idefics3 image processor of a fixture folder (its `preprocessor_config.json` and
+/// `processor_config.json`).
+pub fn idefics3_processor(dir: &Path) -> super::Idefics3ImageProcessor {
+    use super::idefics3::{HfIdefics3PreprocessorConfig, HfIdefics3ProcessorConfig};
+    let pre = HfIdefics3PreprocessorConfig::from_file(&dir.join("preprocessor_config.json"));
+    let proc = HfIdefics3ProcessorConfig::from_file(&dir.join("processor_config.json"));
+    super::Idefics3ImageProcessor::from_configs(&pre.unwrap(), &proc.unwrap()).unwrap()
+}
+
+/// LLaVA-OneVision's image processor of the fixture checkpoint `models/<model>`.
+pub fn onevision_processor(model: &str) -> super::LlavaOnevisionImageProcessor {
+    let dir = fixtures_dir().join("models").join(model);
+    let pre = super::PreprocessorConfig::from_file(&dir.join("preprocessor_config.json")).unwrap();
+    let proc = super::ProcessorConfig::from_file(&dir.join("processor_config.json")).unwrap();
+    super::LlavaOnevisionImageProcessor::from_configs(&pre, &proc).unwrap()
 }
 
 /// Reads a whole fixture file, panicking with the path when it is missing.

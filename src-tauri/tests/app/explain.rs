@@ -14,12 +14,26 @@ fn reference(model: &str) -> Value {
 /// Explains the fixture's reference question about its reference image, through the command.
 fn run_explain(app: &TestApp, model: &str) -> (Value, Vec<Value>) {
     let r = reference(model);
+    explain_image(
+        app,
+        model,
+        r["image"].as_str().unwrap(),
+        r["prompt"].as_str().unwrap(),
+        r["max_new_tokens"].as_u64().unwrap() as usize,
+    )
+}
+
+/// Explains `prompt` about fixture image `image` with fixture `model` on the CPU.
+fn explain_image(
+    app: &TestApp,
+    model: &str,
+    image: &str,
+    prompt: &str,
+    max_new_tokens: usize,
+) -> (Value, Vec<Value>) {
     let model_id = app.import_fixture(model);
-    app.use_cpu(r["max_new_tokens"].as_u64().unwrap() as usize);
-    let image = app.ok(
-        "add_image_files",
-        json!({"paths": [fixture_image(r["image"].as_str().unwrap())]}),
-    );
+    app.use_cpu(max_new_tokens);
+    let image = app.ok("add_image_files", json!({"paths": [fixture_image(image)]}));
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let channel = Channel::new(move |body: InvokeResponseBody| {
@@ -32,7 +46,7 @@ fn run_explain(app: &TestApp, model: &str) -> (Value, Vec<Value>) {
         app.handle(),
         model_id,
         image[0]["id"].as_str().unwrap().into(),
-        r["prompt"].as_str().unwrap().into(),
+        prompt.into(),
         channel,
     ))
     .unwrap();
@@ -99,6 +113,15 @@ fn explaining_a_onevision_answer_gives_tiles_pipeline_and_hfs_attention() {
     assert_eq!(x["pipeline"][0]["count"], 300 * 50);
     let visual = x["pipeline"][4]["count"].as_u64().unwrap() as usize;
     assert_eq!(visual, r["image_positions"].as_array().unwrap().len());
+    // The family-neutral views: the base view, then one per AnyRes tile; the packed count.
+    let views = &x["imageViews"];
+    assert_eq!(views["scheme"], "any_res");
+    assert_eq!(views["total_tokens"], visual as u64);
+    assert_eq!(views["views"][0]["kind"], "base");
+    assert_eq!(
+        views["views"].as_array().unwrap().len(),
+        1 + x["tilePlan"]["tiles"].as_array().unwrap().len()
+    );
     assert_eq!(x["pipeline"][5]["count"], r["prompt_tokens"]);
     let info = &x["answerAttention"];
     assert_eq!(
@@ -182,6 +205,11 @@ fn explaining_a_blip2_answer_gives_every_query_map() {
     let cells = grid[0].as_u64().unwrap() * grid[1].as_u64().unwrap();
     assert_eq!(keys, cells + u64::from(q["cls_token"].as_bool().unwrap()));
     assert_eq!(x["tilePlan"], Value::Null);
+    assert_eq!(
+        x["imageViews"],
+        Value::Null,
+        "BLIP-2 reads one fixed-size view"
+    );
     // Answer attention on the queries is drawn through the Q-Former onto the patch grid.
     let info = &x["answerAttention"];
     assert_eq!(info["throughQformer"], true);
@@ -210,6 +238,85 @@ fn explaining_a_blip2_answer_gives_every_query_map() {
         spread > 0.0 && spread <= share + 1e-5,
         "{spread} of {share}"
     );
+}
+
+fn rect(v: &Value) -> [f64; 4] {
+    ["x", "y", "width", "height"].map(|k| v[k].as_f64().unwrap())
+}
+
+/// SmolVLM-style tiling in the payload: HF's processor cuts the 1024×768 reference image of the
+/// tiny Idefics3 checkpoint into 3 × 4 tiles plus the global view, 4 tokens each (52 in all).
+#[test]
+fn explaining_an_idefics3_answer_gives_its_tiles_and_global_view() {
+    let dir = Scratch::new("explain-idefics3");
+    let app = TestApp::open(&dir.0);
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture_model("idefics3-tiny").join("reference/cases.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let case = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "large")
+        .unwrap();
+    let (x, events) = explain_image(
+        &app,
+        "idefics3-tiny",
+        case["images"][0].as_str().unwrap(),
+        case["prompt"].as_str().unwrap(),
+        4,
+    );
+    assert!(events.iter().any(|e| e["kind"] == "token"));
+    assert_eq!(x["family"], "Idefics3 / SmolVLM");
+    assert_eq!(x["tilePlan"], Value::Null, "no AnyRes pinpoints");
+    let v = &x["imageViews"];
+    assert_eq!(v["scheme"], "image_splitting");
+    assert_eq!(v["source"], json!({"height": 768, "width": 1024}));
+    assert_eq!(v["resized"], json!({"height": 72, "width": 96}));
+    assert_eq!(v["grid"], json!([3, 4]));
+    let views = v["views"].as_array().unwrap();
+    assert_eq!(views.len() as u64, case["tiles"].as_u64().unwrap());
+    // HF's image-token count, the pipeline's connector output and the answer view's places agree.
+    assert_eq!(v["total_tokens"], case["image_tokens"]);
+    assert_eq!(x["pipeline"][4]["count"], case["image_tokens"]);
+    assert_eq!(
+        x["answerAttention"]["imageTokens"]
+            .as_array()
+            .unwrap()
+            .len() as u64,
+        case["image_tokens"].as_u64().unwrap()
+    );
+    let terms: Vec<(&str, i64)> = v["token_terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["label"].as_str().unwrap(), t["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(terms, [("tiles", 48), ("global", 4)]);
+    for (i, view) in views[..12].iter().enumerate() {
+        let (row, col) = (i / 4, i % 4);
+        assert_eq!(view["kind"], "tile");
+        assert_eq!(view["cell"], json!([row, col]));
+        assert_eq!(view["label"], format!("row {}, col {}", row + 1, col + 1));
+        assert_eq!(view["marker"], format!("<row_{}_col_{}>", row + 1, col + 1));
+        assert_eq!(view["tokens"], 4);
+        assert_eq!(view["patch_grid"], json!([4, 4]));
+        assert_eq!(view["merge"], 2);
+        // 96×72 canvas cut in 24-px tiles: each tile is 256×256 source pixels.
+        assert_eq!(
+            rect(&view["source_rect"]),
+            [col as f64 * 256.0, row as f64 * 256.0, 256.0, 256.0]
+        );
+    }
+    let global = &views[12];
+    assert_eq!(
+        (&global["kind"], &global["marker"]),
+        (&json!("global"), &json!("<global-img>"))
+    );
+    assert_eq!(rect(&global["source_rect"]), [0.0, 0.0, 1024.0, 768.0]);
+    assert_eq!(global["encoded_size"], json!({"height": 24, "width": 24}));
 }
 
 #[test]

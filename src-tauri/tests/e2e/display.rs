@@ -117,6 +117,38 @@ impl Xvfb {
         std::thread::sleep(Duration::from_millis(500));
     }
 
+    /// Answers the native save dialog (rfd's GTK file chooser, titled "Save") with `path`, as a
+    /// user typing a full path into its name field and pressing Enter; false when no dialog
+    /// showed up within `timeout`.
+    pub fn answer_save_dialog(&self, path: &Path, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let window = loop {
+            let found = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--name", "^Save$"])
+                .env("DISPLAY", &self.name)
+                .output()
+                .ok()
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .and_then(|s| s.lines().next().map(str::to_owned));
+            if let Some(id) = found {
+                break id;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        // No window manager under Xvfb: give the dialog the keyboard focus ourselves.
+        std::thread::sleep(Duration::from_millis(800));
+        self.xdotool(&["windowfocus", "--sync", &window]);
+        self.xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
+        let text = path.to_str().expect("a UTF-8 path");
+        self.xdotool(&["type", "--delay", "15", text]);
+        std::thread::sleep(Duration::from_millis(300));
+        self.xdotool(&["key", "Return"]);
+        true
+    }
+
     /// Saves the screen region `geometry` (WxH+X+Y) as a PNG.
     pub fn screenshot(&self, path: &Path, geometry: &str) {
         let status = Command::new("import")

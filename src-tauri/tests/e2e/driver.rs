@@ -125,6 +125,32 @@ impl Session {
             .to_owned()
     }
 
+    /// The `textContent` of every match, in document order. (WebDriver's visible text is
+    /// empty for one-line labels that clip with `overflow: hidden`.)
+    pub fn texts_of(&self, css: &str) -> Vec<String> {
+        let script =
+            "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.textContent);";
+        let found = self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": [css]})),
+        );
+        found
+            .as_array()
+            .unwrap_or_else(|| panic!("texts of {css}: {found}"))
+            .iter()
+            .map(|t| t.as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The `textContent` of the first match.
+    pub fn text_content(&self, css: &str) -> String {
+        self.texts_of(css)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no element matches {css}"))
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})));

@@ -1,13 +1,16 @@
 //! End to end: the real app (this package's `iris-app` binary, with the real page embedded) in
 //! a real window under Xvfb, driven through tauri-driver + WebKitWebDriver. A real file is
 //! dragged onto the window from a GTK drag source with xdotool; a question is typed and sent
-//! with Enter; the answer must stream in and equal HF's greedy answer for the fixture.
+//! with Enter; the answer must stream in and equal HF's greedy answer for the fixture. A teacher
+//! walks through the teaching views (Q-Former maps, AnyRes and Idefics3 tiles, answer
+//! attention); a PDF dragged onto Documents is read page by page (`documents.rs`).
 //!
 //! Needs Xvfb, xdotool, python3-gi, webkit2gtk-driver and tauri-driver (scripts/test.sh
 //! installs them and sets `IRIS_E2E=1`, which makes missing tools a failure). Without
 //! `IRIS_E2E`, a plain `cargo test` skips it. `IRIS_SCREENSHOTS=DIR` saves screenshots there.
 
 mod display;
+mod documents;
 mod driver;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +72,18 @@ fn launch(data: &Path) -> Option<(Xvfb, Background, Session)> {
     let app = PathBuf::from(env!("CARGO_BIN_EXE_iris-app"));
     let session = Session::start(&format!("http://127.0.0.1:{port}"), &app);
     Some((display, driver, session))
+}
+
+/// Opens `view` from the rail and chooses `model` in that view's model selector `select`.
+fn open_view_with_model(session: &Session, view: &str, select: &str, model: &str) {
+    let button = format!("nav button[data-view='{view}']");
+    session.wait_for(&button, Duration::from_secs(60));
+    session.click(&button);
+    session.wait_for(
+        &format!("{select} option[value='{model}']"),
+        Duration::from_secs(20),
+    );
+    session.select(select, model);
 }
 
 fn hf_greedy_text() -> String {
@@ -169,22 +184,19 @@ fn drop_an_image_ask_and_see_the_streamed_answer_in_the_real_window() {
 }
 
 #[test]
-fn a_teacher_walks_through_qformer_maps_tiles_and_answer_attention() {
+fn a_teacher_walks_through_qformer_maps_tiles_answer_attention_and_image_splitting() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let data = std::env::temp_dir().join(format!("iris-e2e-teach-{}", std::process::id()));
-    prepare_data_dir(&data, &["blip2-opt-tiny", "llava-onevision-tiny"], 5);
+    prepare_data_dir(
+        &data,
+        &["blip2-opt-tiny", "llava-onevision-tiny", "idefics3-tiny"],
+        5,
+    );
     let Some((display, _driver, session)) = launch(&data) else {
         return;
     };
-    session.wait_for("nav button[data-view='explain']", Duration::from_secs(60));
-    session.click("nav button[data-view='explain']");
-    session.wait_for(
-        "#explain-model option[value='blip2-opt-tiny']",
-        Duration::from_secs(20),
-    );
-
     // BLIP-2: a photo dropped on the view, explained; the Q-Former's maps of the 32 queries.
-    session.select("#explain-model", "blip2-opt-tiny");
+    open_view_with_model(&session, "explain", "#explain-model", "blip2-opt-tiny");
     display.drag_file(
         &fixtures().join("images/large_1024x768.png"),
         (1300, 100),
@@ -203,10 +215,10 @@ fn a_teacher_walks_through_qformer_maps_tiles_and_answer_attention() {
     // LLaVA-OneVision on the same image: the AnyRes tiles, then where an answer word looked.
     session.select("#explain-model", "llava-onevision-tiny");
     session.click("[data-testid='explain-button']");
-    session.wait_for("#tab-anyres", Duration::from_secs(300));
-    session.click("#tab-anyres");
-    session.wait_for("[data-testid='anyres-canvas']", Duration::from_secs(20));
-    let chosen = session.text_of("[data-testid='anyres-candidate'][aria-current='true']");
+    session.wait_for("#tab-tiles", Duration::from_secs(300));
+    session.click("#tab-tiles");
+    session.wait_for("[data-testid='tiles-canvas']", Duration::from_secs(20));
+    let chosen = session.text_of("[data-testid='tiles-candidate'][aria-current='true']");
     assert!(!chosen.is_empty());
     session.scroll_to("[role='tablist']");
     screenshot(&display, "how-it-sees-anyres");
@@ -225,6 +237,29 @@ fn a_teacher_walks_through_qformer_maps_tiles_and_answer_attention() {
     assert!(share.contains("attention"), "{share}");
     session.scroll_to("[role='tablist']");
     screenshot(&display, "how-it-sees-tokens");
+
+    // SmolVLM-style image splitting (Idefics3) on the same image: HF's processor makes 3 × 4
+    // tiles of 24 px plus the global view, 4 tokens each.
+    session.select("#explain-model", "idefics3-tiny");
+    session.click("[data-testid='explain-button']");
+    session.wait_until(Duration::from_secs(300), |s| {
+        let tab = s.find_all("#tab-tiles");
+        (!tab.is_empty() && s.text_of("#tab-tiles") == "Image tiles").then_some(())
+    });
+    session.click("#tab-tiles");
+    session.wait_for("[data-testid='tiles-canvas']", Duration::from_secs(20));
+    let views = session.texts_of("[data-testid='tiles-view'] td:nth-child(2)");
+    assert_eq!(views.len(), 13, "{views:?}");
+    assert_eq!(
+        (views[0].as_str(), views[12].as_str()),
+        ("<row_1_col_1>", "<global-img>")
+    );
+    assert_eq!(
+        session.text_of("[data-testid='tiles-equation']"),
+        "48 tiles + 4 global = 52"
+    );
+    session.scroll_to("[role='tablist']");
+    screenshot(&display, "how-it-sees-tiles");
     session.close();
     let _ = std::fs::remove_dir_all(&data);
 }

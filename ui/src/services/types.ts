@@ -129,7 +129,10 @@ export type Explanation = {
   answer: { text: string; tokens: string[] };
   pipeline: PipelineStage[];
   timingsMs: Timings;
+  /** LLaVA-OneVision only: the AnyRes pinpoint candidates and their scores. */
   tilePlan: TilePlan | null;
+  /** Every family that tiles: how the image was cut into encoder views. */
+  imageViews: ImageViews | null;
   qformer: QFormerMap | null;
   answerAttention: AnswerAttentionInfo | null;
 };
@@ -202,6 +205,51 @@ export type TilePlan = {
     total: number;
     features: unknown;
   };
+};
+
+/** How a plan cuts the image: AnyRes (OneVision), image splitting (Idefics3 / SmolVLM),
+ * dynamic resolution (Qwen2-VL). */
+export type TilingScheme = 'any_res' | 'image_splitting' | 'dynamic_resolution';
+
+/** One view the vision encoder reads (the engine's preprocess::EncoderView, snake_case). */
+export type EncoderView = {
+  kind: 'tile' | 'global' | 'base' | 'whole';
+  /** [row, col] from 0, tiles only. */
+  cell: [number, number] | null;
+  /** "row 1, col 2", "global view", "base view", "whole image". */
+  label: string;
+  /** The prompt text that marks the view ("<row_1_col_2>", "<global-img>"), if any. */
+  marker: string | null;
+  /** The whole view in source pixels (reaches into padding, outside the image, for OneVision). */
+  extent: Rect;
+  /** The source pixels it shows; null for padding only. */
+  source_rect: Rect | null;
+  encoded_size: Resolution;
+  /** [rows, cols] of encoder patches. */
+  patch_grid: [number, number];
+  /** Patches merged into one token along each side (1: none). */
+  merge: number;
+  /** Tokens the connector makes of the view (before OneVision trims the padding). */
+  tokens: number;
+};
+
+/** The engine's preprocess::ImageViews (snake_case, as serialised): how one image is cut into
+ * encoder views, the same shape for every family that tiles. */
+export type ImageViews = {
+  scheme: TilingScheme;
+  source: Resolution;
+  /** The size the image is resized to before views are cut from it. */
+  resized: Resolution | null;
+  /** The area the views are cut from, in source pixels (larger than the image where padded). */
+  frame: Rect;
+  /** [rows, cols] of the tile grid ([0, 0]: not split). */
+  grid: [number, number];
+  views: EncoderView[];
+  /** How the prompt's visual tokens add up (a negative count is taken away). */
+  token_terms: { label: string; count: number }[];
+  total_tokens: number;
+  /** The processor's steps, in words. */
+  notes: string[];
 };
 
 // ---- Documents (docs/documents.md) ----

@@ -221,7 +221,7 @@ function pageSelection(spec: unknown, count: number): number[] {
   return [...chosen].sort((x, y) => x - y);
 }
 
-/** The fake `read_document`: model load, then per page pageStarted, tokens, pageDone (or
+/** The fake `read_document`: per page pageStarted, the model load (first page), tokens, pageDone (or
  * pageError for `config.failPage`); honours cancel_reading after the token in flight. */
 async function readDocument(a: Args): Promise<DocumentResult> {
   const doc = findDocument(a.documentId);
@@ -235,19 +235,21 @@ async function readDocument(a: Args): Promise<DocumentResult> {
   readings.set(doc.id, state);
   const done: DocumentResult['pages'] = [];
   try {
-    if (loadedModel !== entry.id) {
-      for (const [progress, stage] of [[0, 'Reading config'], [0.5, 'Loading weights'], [1, 'Ready']] as const) {
-        await genGate.tick();
-        if (state.cancel) break;
-        emit({ kind: 'loading', progress, stage });
-      }
-      if (!state.cancel) loadedModel = entry.id;
-    }
     for (const [index, page] of pages.entries()) {
       if (state.cancel) break;
       await genGate.tick();
       if (state.cancel) break;
       emit({ kind: 'pageStarted', page, index, total: pages.length });
+      // As the shell: the model loads inside the page's read, after its pageStarted.
+      if (loadedModel !== entry.id) {
+        for (const [progress, stage] of [[0, 'Reading config'], [0.5, 'Loading weights'], [1, 'Ready']] as const) {
+          await genGate.tick();
+          if (state.cancel) break;
+          emit({ kind: 'loading', progress, stage });
+        }
+        if (state.cancel) break;
+        loadedModel = entry.id;
+      }
       const markdown = pageMarkdown(page);
       let text = '';
       let failed = false;

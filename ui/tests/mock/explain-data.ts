@@ -1,7 +1,8 @@
 // Explanations for the fake backend's `explain` / `answer_attention` (docs/teaching.md), built so
 // the tests know where the hot spots are. Pure data (no DOM): the specs import it too.
 import type {
-  AnswerAttentionInfo, AttentionMap, Explanation, ImageToken, LayerAttention, ModelEntry, PipelineStage, QFormerMap, TilePlan,
+  AnswerAttentionInfo, AttentionMap, EncoderView, Explanation, ImageToken, ImageViews, LayerAttention, ModelEntry, PipelineStage, QFormerMap,
+  Rect, TilePlan,
 } from '../../src/services/types';
 
 type Source = { id: string; width: number; height: number };
@@ -100,6 +101,100 @@ export function tilePlan(width: number, height: number): TilePlan {
   };
 }
 
+/** The engine's ImageViews::from_onevision: the base view, then one view per tile of the padded
+ * pinpoint canvas; the terms give the packed count. */
+export function oneVisionViews(plan: TilePlan): ImageViews {
+  const t = plan.tokens;
+  const sx = plan.source.width / plan.resized.width;
+  const sy = plan.source.height / plan.resized.height;
+  const cut = plan.tile.height;
+  const view = (kind: EncoderView['kind'], cell: [number, number] | null, label: string, extent: Rect, rect: Rect | null, tokens: number): EncoderView => ({
+    kind, cell, label, marker: null, extent, source_rect: rect, encoded_size: plan.tile, patch_grid: [t.patches_per_side, t.patches_per_side], merge: 1, tokens,
+  });
+  const best = plan.best_resolution;
+  return {
+    scheme: 'any_res',
+    source: plan.source,
+    resized: plan.resized,
+    frame: { x: (0 - plan.padding.left) * sx, y: (0 - plan.padding.top) * sy, width: best.width * sx, height: best.height * sy },
+    grid: [plan.rows, plan.cols],
+    views: [
+      view('base', null, 'base view', plan.base_view, plan.base_view, t.base_tokens),
+      ...plan.tiles.map((tile) => view('tile', [tile.row, tile.col], `row ${tile.row + 1}, col ${tile.col + 1}`,
+        { x: (tile.col * cut - plan.padding.left) * sx, y: (tile.row * cut - plan.padding.top) * sy, width: cut * sx, height: cut * sy },
+        tile.source_rect, t.tokens_per_tile)),
+    ],
+    token_terms: [{ label: 'base', count: t.base_tokens }, { label: 'grid', count: t.grid_tokens }, { label: 'newlines', count: t.newline_tokens }],
+    total_tokens: t.total,
+    notes: [
+      `Pinpoint ${best.width}×${best.height} chosen from ${plan.candidates.length} candidate grids; the image is resized to ${plan.resized.width}×${plan.resized.height} inside it and padded.`,
+      `Cut into ${plan.rows} × ${plan.cols} tiles of ${cut} px, ${t.patches_per_side}×${t.patches_per_side} = ${t.tokens_per_tile} tokens each before the padding is trimmed.`,
+      'One newline token closes each row of the packed grid.',
+    ],
+  };
+}
+
+// ---- SmolVLM-256M's image splitting (Idefics3ImageProcessor: longest edge 2048, 512-px tiles) ----
+
+export const SMOL = { longestEdge: 2048, tile: 512, patch: 16, scale: 4, seqLen: 64 } as const;
+
+/** The engine's Idefics3 plan (resize, resize up to whole tiles, split) as ImageViews. */
+export function idefics3Views(width: number, height: number): ImageViews {
+  const { longestEdge: L, tile: T, patch, scale, seqLen } = SMOL;
+  const even = (v: number) => v + (v % 2);
+  const resized = width >= height
+    ? { width: L, height: even(Math.floor(L / (width / height))) }
+    : { height: L, width: even(Math.floor(L * (width / height))) };
+  const up = (v: number) => Math.ceil(v / T) * T;
+  const aspect = resized.width / resized.height;
+  const canvas = resized.width >= resized.height
+    ? { width: up(resized.width), height: up(Math.floor(up(resized.width) / aspect)) }
+    : { height: up(resized.height), width: up(Math.floor(up(resized.height) * aspect)) };
+  const split = canvas.width > T || canvas.height > T;
+  const [rows, cols] = split ? [canvas.height / T, canvas.width / T] : [0, 0];
+  const [kx, ky] = [width / canvas.width, height / canvas.height];
+  const side = T / patch;
+  const view = (kind: EncoderView['kind'], cell: [number, number] | null, label: string, marker: string, rect: Rect): EncoderView => ({
+    kind, cell, label, marker, extent: rect, source_rect: rect, encoded_size: { height: T, width: T }, patch_grid: [side, side], merge: scale, tokens: seqLen,
+  });
+  const views: EncoderView[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      views.push(view('tile', [r, c], `row ${r + 1}, col ${c + 1}`, `<row_${r + 1}_col_${c + 1}>`, { x: c * T * kx, y: r * T * ky, width: T * kx, height: T * ky }));
+    }
+  }
+  views.push(view('global', null, 'global view', '<global-img>', { x: 0, y: 0, width, height }));
+  const tiles = rows * cols;
+  return {
+    scheme: 'image_splitting',
+    source: { height, width },
+    resized: tiles > 0 ? canvas : null,
+    frame: { x: 0, y: 0, width, height },
+    grid: [rows, cols],
+    views,
+    token_terms: [...(tiles > 0 ? [{ label: 'tiles', count: tiles * seqLen }] : []), { label: 'global', count: seqLen }],
+    total_tokens: (tiles + 1) * seqLen,
+    notes: [
+      `Resized so the longest edge is ${L} px: ${resized.width}×${resized.height}.`,
+      `Resized up to whole ${T}-px tiles (${canvas.width}×${canvas.height}) and cut into ${rows} × ${cols} tiles, plus the whole image squeezed into one more tile (the global view).`,
+      `Each view: ${side}×${side} patches of ${patch} px; the pixel shuffle folds ${scale}×${scale} patches into one token: ${seqLen} tokens per view.`,
+      'The prompt marks each tile with its place (<row_1_col_1> …) and the global view with <global-img>.',
+    ],
+  };
+}
+
+/** Visual tokens of an Idefics3 prompt: each view's token grid on its rectangle, in view order. */
+function viewTokens(views: ImageViews): ImageToken[] {
+  return views.views.flatMap((v) => {
+    const [rows, cols] = [v.patch_grid[0] / v.merge, v.patch_grid[1] / v.merge];
+    const r = v.source_rect!;
+    return Array.from({ length: rows * cols }, (_, i) => ({
+      rect: { x: r.x + ((i % cols) * r.width) / cols, y: r.y + (Math.floor(i / cols) * r.height) / rows, width: r.width / cols, height: r.height / rows },
+      view: 'tile',
+    }));
+  });
+}
+
 /** HF's unpad_image on the packed feature grid: the padding's rows or columns trimmed. */
 function unpadded(width: number, height: number, rows: number, cols: number) {
   const [h, w] = [rows * PPS, cols * PPS];
@@ -184,9 +279,29 @@ export function explanationFor(model: ModelEntry, image: Source, prompt: string,
         ['Prompt tokens', '32 query tokens + the question', 32 + 11],
         ['Answer tokens', 'greedy decoding', BLIP_TOKENS.length],
       ]),
-      timingsMs, tilePlan: null, qformer: qformerMap(),
+      timingsMs, tilePlan: null, imageViews: null, qformer: qformerMap(),
       // OPT attends to the 32 queries; the shell spreads them over the patches (view "patch").
       answerAttention: { layers: 32, heads: 32, imageTokens: gridTokens(width, height, QF.rows, 'patch'), tokenCount: BLIP_TOKENS.length, rollout: true, throughQformer: true },
+    };
+  }
+  if (model.family === 'Idefics3 / SmolVLM') {
+    const views = idefics3Views(width, height);
+    const imageTokens = viewTokens(views);
+    const [rows, cols] = views.grid;
+    return {
+      ...common,
+      answer: { text: ANSWER_TOKENS.join(''), tokens: ANSWER_TOKENS },
+      pipeline: stages([
+        ['Image', `${width}×${height} px`, width * height],
+        ['Encoder views', `${rows}×${cols} tiles of ${SMOL.tile} px + a global view`, views.views.length],
+        ['Patches per view', `${SMOL.tile / SMOL.patch}×${SMOL.tile / SMOL.patch} patches of ${SMOL.patch} px`, (SMOL.tile / SMOL.patch) ** 2],
+        ['Vision tokens', `${views.views.length} view(s) × ${(SMOL.tile / SMOL.patch) ** 2}`, views.views.length * (SMOL.tile / SMOL.patch) ** 2],
+        ['Connector output', `pixel shuffle (×${SMOL.scale}: ${SMOL.scale}×${SMOL.scale} patches per token) + linear, per view`, views.total_tokens],
+        ['Prompt tokens', 'text and visual tokens the language model reads', views.total_tokens + 90],
+        ['Answer tokens', 'stopped: eos', ANSWER_TOKENS.length],
+      ]),
+      timingsMs, tilePlan: null, imageViews: views, qformer: null,
+      answerAttention: { layers: 30, heads: 9, imageTokens, tokenCount: ANSWER_TOKENS.length, rollout: true, throughQformer: false },
     };
   }
   const plan = model.family === 'LLaVA-OneVision' ? tilePlan(width, height) : null;
@@ -214,7 +329,7 @@ export function explanationFor(model: ModelEntry, image: Source, prompt: string,
         ['Prompt tokens', 'chat template + visual tokens + question', 576 + 20],
         ['Answer tokens', 'greedy decoding', ANSWER_TOKENS.length],
       ]),
-    timingsMs, tilePlan: plan, qformer: null,
+    timingsMs, tilePlan: plan, imageViews: plan ? oneVisionViews(plan) : null, qformer: null,
     answerAttention: { layers: plan ? 24 : 32, heads: plan ? 14 : 32, imageTokens, tokenCount: ANSWER_TOKENS.length, rollout: true, throughQformer: false },
   };
 }

@@ -63,6 +63,11 @@ export class Reading {
         Object.assign(page, { status: 'error', error: event.error });
         break;
     }
+    // The shell loads the model inside the first page's read, after its pageStarted: the
+    // page's first text (or its end) means the load is over.
+    if (this.progress.state === 'loading' && event.kind !== 'pageStarted') {
+      this.progress = { ...this.progress, state: 'reading', loading: null };
+    }
     return event.page;
   }
 

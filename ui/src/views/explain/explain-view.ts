@@ -8,13 +8,13 @@ import { addImageFiles, getImage, onDragDrop, pickImages } from '../../services/
 import { listModels } from '../../services/models';
 import type { AppError, ExplainEvent, Explanation, ImageRef } from '../../services/types';
 import type { View } from '../view';
-import { AnyResSection } from './anyres-section';
 import { loadImage } from './canvas';
 import { ExplainBar, type ExplainRequest } from './explain-bar';
 import { PipelineSection } from './pipeline-section';
 import { QFormerSection } from './qformer-section';
 import type { Section, SectionContext } from './section';
 import { SectionTabs } from './tabs';
+import { TilesSection } from './tiles-section';
 import { TokensSection } from './tokens-section';
 
 export class ExplainView implements View {
@@ -129,7 +129,7 @@ export class ExplainView implements View {
   private sections(ctx: SectionContext): Section[] {
     const e: Explanation = ctx.explanation;
     const sections: Section[] = [new PipelineSection(ctx)];
-    if (e.tilePlan) sections.push(new AnyResSection(ctx, e.tilePlan));
+    if (e.imageViews) sections.push(new TilesSection(ctx, e.imageViews, e.tilePlan));
     if (e.qformer) sections.push(new QFormerSection(ctx, e.qformer));
     if (e.answerAttention) {
       const id = e.explanationId;

@@ -9,7 +9,7 @@ export type SectionContext = {
 };
 
 export interface Section {
-  /** Used in test ids, tab ids and file names: "pipeline", "anyres", "qformer", "tokens". */
+  /** Used in test ids, tab ids and file names: "pipeline", "tiles", "qformer", "tokens". */
   readonly id: string;
   /** The tab's label. */
   readonly label: string;
