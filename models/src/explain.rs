@@ -5,7 +5,7 @@
 use crate::config::ModelConfig;
 use crate::family::PackLayout;
 use crate::preprocess::clip::resize_output_size;
-use crate::preprocess::{ImageViews, SourceRect, TilePlan};
+use crate::preprocess::{ImageViews, Resolution, SourceRect, TilePlan};
 use crate::processor::{ImageProcessor, PreparedImage, Processor};
 
 /// Where one visual token of the prompt came from.
@@ -214,6 +214,22 @@ pub fn image_views(processor: &Processor, image: &PreparedImage) -> Option<Image
                 plan,
                 patch as u32,
                 c.scale_factor as u32,
+            ))
+        }
+        (ImageProcessor::Qwen2Vl(p), _) => {
+            let grid = image.grid?;
+            Some(ImageViews::whole_image(
+                Resolution {
+                    width: image.width,
+                    height: image.height,
+                },
+                Resolution {
+                    width: grid.w * p.patch_size,
+                    height: grid.h * p.patch_size,
+                },
+                p.patch_size,
+                p.merge_size,
+                Some("<|vision_start|><|image_pad|>…<|vision_end|>".to_owned()),
             ))
         }
         _ => None,

@@ -104,7 +104,7 @@ test('new chat, switch and delete', async ({ app, mock }) => {
 test('the model selector sets the chat model', async ({ app, mock }) => {
   const select = app.getByRole('combobox', { name: 'Model' });
   await expect(select).toHaveValue('llava-1.5-7b-hf');
-  await expect(select.getByRole('option', { name: 'qwen2-vl-2b (unavailable)' })).toBeDisabled();
+  await expect(select.getByRole('option', { name: 'paligemma-3b (unavailable)' })).toBeDisabled();
   await select.selectOption('blip2-opt-2.7b');
   await expect.poll(() => mock.calls('set_chat_model')).toEqual([{ id: 'chat-dog', modelId: 'blip2-opt-2.7b' }]);
 });

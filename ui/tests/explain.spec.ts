@@ -4,13 +4,14 @@ import { writeFile } from 'node:fs/promises';
 import type { Locator, Page } from '@playwright/test';
 import { colormap } from '../src/lib/colormap';
 import { defaultModels, model } from './mock/data';
-import { attentionFor, explanationFor, hotIndex, idefics3Views, oneVisionViews, qformerCentre, QF, qformerCls, tilePlan } from './mock/explain-data';
+import { attentionFor, explanationFor, hotIndex, idefics3Views, oneVisionViews, qformerCentre, QF, qformerCls, qwen2vlViews, tilePlan } from './mock/explain-data';
 import { expect, test } from './fixtures';
 import { chips, nav } from './helpers';
 
 const onevision = model('llava-onevision-0.5b', { name: 'llava-hf/llava-onevision-qwen2-0.5b-ov-hf', family: 'LLaVA-OneVision', modelType: 'llava_onevision' });
 const smolvlm = model('smolvlm-256m', { name: 'HuggingFaceTB/SmolVLM-256M-Instruct', family: 'Idefics3 / SmolVLM', modelType: 'idefics3' });
-const MODELS = [...defaultModels(), onevision, smolvlm];
+const qwen2vl = model('qwen2-vl-2b-instruct', { name: 'Qwen/Qwen2-VL-2B-Instruct', family: 'Qwen2-VL', modelType: 'qwen2_vl' });
+const MODELS = [...defaultModels(), onevision, smolvlm, qwen2vl];
 const HOT = colormap('viridis', 1);
 
 test.use({ mockConfig: { models: MODELS, modelLoaded: true } });
@@ -59,7 +60,7 @@ test('the rail has "How it sees" after Chat', async ({ app }) => {
 test('the prompt follows the model family until it is edited', async ({ app }) => {
   await nav(app, 'How it sees').click();
   const prompt = app.getByRole('textbox', { name: 'Prompt' });
-  await expect(modelSelect(app).locator('option')).toHaveText(['llava-hf/llava-1.5-7b-hf', 'Salesforce/blip2-opt-2.7b', onevision.name, smolvlm.name]);
+  await expect(modelSelect(app).locator('option')).toHaveText(['llava-hf/llava-1.5-7b-hf', 'Salesforce/blip2-opt-2.7b', onevision.name, smolvlm.name, qwen2vl.name]);
   await expect(prompt).toHaveValue('What is in this picture?');
   await modelSelect(app).selectOption('blip2-opt-2.7b');
   await expect(prompt).toHaveValue('Question: what is in the picture? Answer:');
@@ -219,6 +220,27 @@ test('Image tiles (Idefics3 / SmolVLM): every tile and the global view, markers 
   await expect(app.getByTestId('tiles-tokens')).toContainText('A fixed-resolution encoder would use 64 (the global view alone): splitting costs 13.0× as many.');
   await expect(app.getByTestId('tiles-notes').locator('li')).toHaveText(views.notes);
   await expect(app.getByTestId('tiles-notes')).toContainText('cut into 3 × 4 tiles');
+});
+
+test('Patch grid (Qwen2-VL): one view near the image\'s own size, merged patches and the token count', async ({ app }) => {
+  await explainWith(app, qwen2vl.id);
+  await expect(app.getByRole('tab')).toHaveText(['Pipeline', 'Patch grid', 'Answer tokens']);
+  await tab(app, 'Patch grid').click();
+  const section = app.getByTestId('section-tiles');
+  await expect(section.getByRole('heading', { name: 'Dynamic resolution' })).toBeVisible();
+  // HF's smart_resize at the 2B checkpoint's settings: 1024×768 → 1036×756, 54 × 74 patches, 999 tokens.
+  const views = qwen2vlViews(1024, 768);
+  expect(views.resized).toEqual({ width: 1036, height: 756 });
+  const rows = app.getByTestId('tiles-view');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().locator('td')).toHaveText(['whole image', '<|vision_start|><|image_pad|>…<|vision_end|>', '1036×756', '54×74 ÷ 2×2', '999']);
+  await expect(app.getByTestId('tiles-candidates')).toHaveCount(0);
+  await expect(app.getByTestId('tiles-equation')).toHaveText('999 merged patches = 999');
+  await expect(app.getByTestId('tiles-notes').locator('li')).toHaveText(views.notes);
+  // The canvas shows the photo with the whole-image view drawn over it.
+  const canvas = app.getByTestId('tiles-canvas');
+  const { width, height } = await size(canvas);
+  expect(Math.abs(height - (768 * width) / 1024)).toBeLessThanOrEqual(1);
 });
 
 test('Q-Former: one query over the patches, every query, and who reads a patch', async ({ app }) => {

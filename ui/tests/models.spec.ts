@@ -20,9 +20,9 @@ test('lists models with sizes, parameters and whether they run', async ({ app })
   const blip = rows(app).filter({ hasText: 'Salesforce/blip2-opt-2.7b' });
   await expect(blip).toContainText('3.7B');
   await expect(blip).toContainText('15.5 GB');
-  const qwen = rows(app).filter({ hasText: 'qwen2-vl-2b' });
-  await expect(qwen).toContainText('Qwen2-VL models are not supported yet.');
-  await expect(qwen).not.toContainText('Ready');
+  const paligemma = rows(app).filter({ hasText: 'paligemma-3b' });
+  await expect(paligemma).toContainText('Iris cannot run `paligemma` models yet.');
+  await expect(paligemma).not.toContainText('Ready');
 });
 
 test('an import the backend refuses shows its message in place', async ({ app, mock }) => {

@@ -341,3 +341,48 @@ fn exports_are_written_where_asked_and_bad_data_is_refused() {
     );
     assert_eq!(error["code"], "STORAGE");
 }
+
+/// Qwen2-VL in the payload: one view, the image resized to whole 12-px blocks (HF: the
+/// 1024×768 reference image becomes 108×72, a 12×18 grid of 6-px patches, 54 tokens), and
+/// every visual token placed on its 2×2 patch block of the photo.
+#[test]
+fn explaining_a_qwen2_vl_answer_gives_its_resized_patch_grid() {
+    let dir = Scratch::new("explain-qwen2-vl");
+    let app = TestApp::open(&dir.0);
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture_model("qwen2-vl-tiny").join("reference/cases.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let case = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "large")
+        .unwrap();
+    let (x, events) = explain_image(
+        &app,
+        "qwen2-vl-tiny",
+        case["images"][0].as_str().unwrap(),
+        case["prompt"].as_str().unwrap(),
+        4,
+    );
+    assert!(events.iter().any(|e| e["kind"] == "token"));
+    assert_eq!(x["family"], "Qwen2-VL");
+    let v = &x["imageViews"];
+    assert_eq!(v["scheme"], "dynamic_resolution");
+    assert_eq!(v["source"], json!({"height": 768, "width": 1024}));
+    assert_eq!(v["resized"], json!({"height": 72, "width": 108}));
+    let views = v["views"].as_array().unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0]["patch_grid"], json!([12, 18]));
+    assert_eq!(views[0]["merge"], 2);
+    assert_eq!(v["total_tokens"], case["image_tokens"]);
+    assert_eq!(x["pipeline"][2]["count"], 12 * 18);
+    assert_eq!(x["pipeline"][4]["count"], case["image_tokens"]);
+    let places = x["answerAttention"]["imageTokens"].as_array().unwrap();
+    assert_eq!(places.len() as u64, case["image_tokens"].as_u64().unwrap());
+    // Token 10 is block row 1, column 1 of the 6 × 9 merged grid.
+    let [w, h] = [1024.0 / 9.0, 768.0 / 6.0];
+    assert_eq!(rect(&places[10]["rect"]), [w, h, w, h]);
+}

@@ -27,10 +27,10 @@ export function defaultModels(): ModelEntry[] {
       name: 'Salesforce/blip2-opt-2.7b', family: 'BLIP-2', modelType: 'blip-2',
       sizeBytes: 15_500_000_000, dtype: 'f32', parameters: 3_744_761_856,
     }),
-    model('qwen2-vl-2b', {
-      name: 'qwen2-vl-2b', family: 'unknown', modelType: 'qwen2_vl', source: 'imported',
-      sizeBytes: 4_420_000_000, dtype: 'bf16', parameters: 2_208_985_600, runnable: false,
-      problem: 'Qwen2-VL models are not supported yet.',
+    model('paligemma-3b', {
+      name: 'paligemma-3b', family: 'unknown', modelType: 'paligemma', source: 'imported',
+      sizeBytes: 5_860_000_000, dtype: 'bf16', parameters: 2_923_335_408, runnable: false,
+      problem: 'Iris cannot run `paligemma` models yet.',
     }),
   ];
 }

@@ -183,6 +183,47 @@ export function idefics3Views(width: number, height: number): ImageViews {
   };
 }
 
+// ---- Qwen2-VL-2B's dynamic resolution (Qwen2VLImageProcessor: 14-px patches, 2 × 2 merged) ----
+
+export const QWEN = { patch: 14, merge: 2, minPixels: 3136, maxPixels: 12845056 } as const;
+
+/** Python's round(): halves to even. */
+const roundHalfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+
+/** The engine's Qwen2-VL plan (smart_resize, one view, merged patches) as ImageViews. */
+export function qwen2vlViews(width: number, height: number): ImageViews {
+  const { patch, merge, minPixels, maxPixels } = QWEN;
+  const f = patch * merge;
+  let [h, w] = [roundHalfEven(height / f) * f, roundHalfEven(width / f) * f];
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    [h, w] = [Math.max(f, Math.floor(height / beta / f) * f), Math.max(f, Math.floor(width / beta / f) * f)];
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    [h, w] = [Math.ceil((height * beta) / f) * f, Math.ceil((width * beta) / f) * f];
+  }
+  const grid: [number, number] = [h / patch, w / patch];
+  const tokens = (grid[0] / merge) * (grid[1] / merge);
+  const rect = { x: 0, y: 0, width, height };
+  return {
+    scheme: 'dynamic_resolution',
+    source: { height, width },
+    resized: { height: h, width: w },
+    frame: rect,
+    grid: [0, 0],
+    views: [{
+      kind: 'whole', cell: null, label: 'whole image', marker: '<|vision_start|><|image_pad|>…<|vision_end|>',
+      extent: rect, source_rect: rect, encoded_size: { height: h, width: w }, patch_grid: grid, merge, tokens,
+    }],
+    token_terms: [{ label: 'merged patches', count: tokens }],
+    total_tokens: tokens,
+    notes: [
+      `Resized to ${w}×${h} (whole ${f}-px patches, close to its own size).`,
+      `${grid[0]} × ${grid[1]} patches of ${patch} px; ${merge} × ${merge} neighbours merge into one token: ${grid[0] / merge} × ${grid[1] / merge} = ${tokens} tokens.`,
+    ],
+  };
+}
+
 /** Visual tokens of an Idefics3 prompt: each view's token grid on its rectangle, in view order. */
 function viewTokens(views: ImageViews): ImageToken[] {
   return views.views.flatMap((v) => {
@@ -282,6 +323,25 @@ export function explanationFor(model: ModelEntry, image: Source, prompt: string,
       timingsMs, tilePlan: null, imageViews: null, qformer: qformerMap(),
       // OPT attends to the 32 queries; the shell spreads them over the patches (view "patch").
       answerAttention: { layers: 32, heads: 32, imageTokens: gridTokens(width, height, QF.rows, 'patch'), tokenCount: BLIP_TOKENS.length, rollout: true, throughQformer: true },
+    };
+  }
+  if (model.family === 'Qwen2-VL') {
+    const views = qwen2vlViews(width, height);
+    const [rows, cols] = views.views[0].patch_grid;
+    return {
+      ...common,
+      answer: { text: ANSWER_TOKENS.join(''), tokens: ANSWER_TOKENS },
+      pipeline: stages([
+        ['Image', `${width}×${height} px`, width * height],
+        ['Encoder views', `one view, resized to ${views.resized!.width}×${views.resized!.height} px`, 1],
+        ['Patches per view', `${rows}×${cols} patches of ${QWEN.patch} px`, rows * cols],
+        ['Vision tokens', `1 view(s) × ${rows * cols}`, rows * cols],
+        ['Connector output', `patch merger: ${QWEN.merge}×${QWEN.merge} patches per token, LayerNorm + 2-layer MLP`, views.total_tokens],
+        ['Prompt tokens', 'text and visual tokens the language model reads', views.total_tokens + 30],
+        ['Answer tokens', 'stopped: eos', ANSWER_TOKENS.length],
+      ]),
+      timingsMs, tilePlan: null, imageViews: views, qformer: null,
+      answerAttention: { layers: 28, heads: 12, imageTokens: viewTokens(views), tokenCount: ANSWER_TOKENS.length, rollout: true, throughQformer: false },
     };
   }
   if (model.family === 'Idefics3 / SmolVLM') {
