@@ -261,7 +261,7 @@ fn a_chat_longer_than_the_context_goes_on_and_says_what_it_left_out() {
         .app
         .state::<ChatStore>()
         .lock()
-        .create_chat(Some(MODEL_ID.into()))
+        .create_chat(Some(MODEL_ID))
         .unwrap();
     let question = "how many shapes are there in the picture ".repeat(4);
     let mut forgotten = Vec::new();
