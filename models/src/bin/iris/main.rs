@@ -4,7 +4,7 @@
 //! iris generate --model DIR [--image FILE]... --prompt TEXT [--json]
 //! iris inspect  --model DIR --image FILE... [--json]
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
-//! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
+//! iris bench    (--model DIR | --synthetic PRESET) [--device D] [--image FILE] [--prompt-tokens N]
 //! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
 //! iris ocr-eval --set DIR (--model DIR | --tesseract) [--pages 1-5] [--json]
 //! iris ocr-set  -o DIR
