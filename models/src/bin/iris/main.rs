@@ -50,7 +50,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Show what each BLIP-2 Q-Former query reads from an image (JSON and heat-maps).
     Attention(attention::AttentionArgs),
-    /// Measure load, vision, prefill and decode speed.
+    /// Measure load time, image encoding, prefill and decode speed, time to first token and
+    /// peak memory (of a checkpoint, or of a synthetic one with a real architecture).
     Bench(bench::BenchArgs),
     /// Read a PDF (page by page) or an image of a page into Markdown.
     Ocr(ocr::OcrArgs),

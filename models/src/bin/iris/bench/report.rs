@@ -71,12 +71,18 @@ impl Report {
         let bytes = |b: Option<u64>| b.map_or("n/a".to_owned(), gib);
         let model = match &self.synthetic {
             Some(s) => format!(
-                "synthetic {} ({} architecture, random weights, {} on disk, {:.1} M parameters) in {}",
+                "synthetic {} ({} architecture, random weights, {} on disk, {:.1} M parameters) in {} ({} in {:.1} s)",
                 s.preset,
                 s.architecture_of,
                 s.dtype_on_disk,
                 s.checkpoint.parameters as f64 / 1e6,
-                self.model.display()
+                self.model.display(),
+                if s.checkpoint.reused {
+                    "found"
+                } else {
+                    "written"
+                },
+                s.prepare_ms / 1e3,
             ),
             None => self.model.display().to_string(),
         };
