@@ -19,6 +19,7 @@ pub mod preprocess;
 pub mod processor;
 pub mod prompt;
 pub mod session;
+pub mod synthetic;
 pub mod text;
 pub mod trace;
 pub mod vision;

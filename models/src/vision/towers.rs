@@ -48,6 +48,9 @@ impl PatchEmbedding {
         }
     }
 
+    /// As in the convolution, rows and columns past the last whole patch are not read
+    /// (SigLIP so400m/14 at 384 px: 27 patches of 14 px cover 378 px).
+    ///
     /// # Shapes
     /// - pixels: `[images, channels, height, width]` → `[images, patches, hidden]`
     fn forward(&self, pixels: Tensor<4>) -> Tensor<3> {
@@ -55,6 +58,8 @@ impl PatchEmbedding {
         let p = self.patch_size;
         let (gh, gw) = (h / p, w / p);
         let patches = pixels
+            .narrow(2, 0, gh * p)
+            .narrow(3, 0, gw * p)
             .reshape([n, c, gh, p, gw, p])
             .permute([0, 2, 4, 1, 3, 5])
             .reshape([n, gh * gw, c * p * p]);
@@ -337,5 +342,31 @@ impl VisionTower {
     /// Whether the tower prepends a class token to the patch tokens.
     pub fn has_class_token(&self) -> bool {
         self.class_embedding.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+
+    /// A 3 px image with 2 px patches: one patch, the last row and column unread, as a
+    /// stride-2 convolution leaves them.
+    #[test]
+    fn patch_embedding_skips_pixels_past_the_last_whole_patch() {
+        let device = Device::flex();
+        // One channel; the kernel sums the patch.
+        let embedding = PatchEmbedding {
+            weight: Param::from_tensor(Tensor::ones([4, 1], &device)),
+            bias: None,
+            patch_size: 2,
+        };
+        let pixels: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+        let pixels = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, 3, 3]), &device);
+        let out = embedding.forward(pixels);
+        assert_eq!(out.dims(), [1, 1, 1]);
+        let values = crate::nn::read_f32(out).unwrap();
+        // Rows [1 2 3] and [4 5 6], columns 0..2: 1 + 2 + 4 + 5.
+        assert_eq!(values, [12.0]);
     }
 }

@@ -4,7 +4,7 @@
 //! iris generate --model DIR [--image FILE]... --prompt TEXT [--json]
 //! iris inspect  --model DIR --image FILE... [--json]
 //! iris attention --model DIR --image FILE [--json] [--png OUT_DIR]
-//! iris bench    --model DIR [--device D] [--image FILE] [--new-tokens N]
+//! iris bench    (--model DIR | --synthetic PRESET) [--device D] [--image FILE] [--prompt-tokens N]
 //! iris ocr      FILE.pdf|IMAGE --model DIR [-o out.md] [--pages 1-5] [--dpi N]
 //! iris ocr-eval --set DIR (--model DIR | --tesseract) [--pages 1-5] [--json]
 //! iris ocr-set  -o DIR
@@ -50,7 +50,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Show what each BLIP-2 Q-Former query reads from an image (JSON and heat-maps).
     Attention(attention::AttentionArgs),
-    /// Measure load, vision, prefill and decode speed.
+    /// Measure load time, image encoding, prefill and decode speed, time to first token and
+    /// peak memory (of a checkpoint, or of a synthetic one with a real architecture).
     Bench(bench::BenchArgs),
     /// Read a PDF (page by page) or an image of a page into Markdown.
     Ocr(ocr::OcrArgs),
