@@ -5,23 +5,18 @@
 //! (x² averaged in f32, `x / rms` in x's dtype, then `* weight`), and is what the kernel is
 //! tested against and what runs where the kernel does not apply ([`runs_kernel`]).
 
-use burn::backend::wgpu::{CubeBackend, CubeTensor, KernelSource, SourceKernel, SourceTemplate};
-use burn::backend::{
-    Backend, Dispatch, DispatchDevice, TensorMetadata, backend_extension, tensor::FloatTensor,
-};
+use burn::backend::wgpu::{CubeBackend, CubeTensor, SourceKernel};
+use burn::backend::{Backend, Dispatch, TensorMetadata, backend_extension, tensor::FloatTensor};
 use burn::prelude::*;
 use burn::tensor::DType;
-use cubecl::prelude::KernelId;
 use cubecl::server::KernelArguments;
 use cubecl::{CubeCount, CubeDim};
+
+use crate::{Elem, Wgsl, wrapped_grid};
 
 /// Threads per workgroup. 256 is the WebGPU default limit on invocations per workgroup, so every
 /// adapter accepts it; a power of two, as the tree reduction in the shader requires.
 pub const WORKGROUP_SIZE: u32 = 256;
-
-/// The most workgroups one dispatch dimension may have (WebGPU's default
-/// `maxComputeWorkgroupsPerDimension`); more rows spill into the grid's y dimension.
-const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
 /// The kernel's `Info` binding (`@binding(3)`), field for field.
 #[repr(C)]
@@ -39,14 +34,13 @@ pub struct RmsNormInfo {
 
 impl RmsNormInfo {
     /// The info and the grid (x, y) of workgroups for a `rows × hidden` input: one workgroup
-    /// per row, wrapped into y past [`MAX_GROUPS_PER_DIM`].
+    /// per row, wrapped into y past the dispatch limit ([`crate::wrapped_grid`]).
     fn new(rows: usize, hidden: usize, eps: f64) -> (Self, (u32, u32)) {
         // The shader indexes elements with u32 (row * hidden + i).
         let len = rows.checked_mul(hidden).and_then(|n| u32::try_from(n).ok());
         assert!(len.is_some(), "rms_norm kernel: over u32::MAX elements");
         let (rows, hidden) = (rows as u32, hidden as u32);
-        let groups_x = rows.clamp(1, MAX_GROUPS_PER_DIM);
-        let groups_y = rows.div_ceil(groups_x);
+        let (groups_x, groups_y) = wrapped_grid(rows);
         let info = Self {
             rows,
             hidden,
@@ -57,61 +51,11 @@ impl RmsNormInfo {
     }
 }
 
-/// The WGSL element type the kernel is instantiated for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Elem {
-    F32,
-    F16,
-}
-
-impl Elem {
-    fn of(dtype: DType) -> Option<Self> {
-        match dtype {
-            DType::F32 => Some(Self::F32),
-            DType::F16 => Some(Self::F16),
-            _ => None,
-        }
-    }
-}
-
-/// The kernel source: `rms_norm.wgsl` with its placeholders filled for one element type.
-///
-/// burn's `kernel_source!` macro would generate the `include_str!` wrapper, but it expands to
-/// `#[derive(new)]`, which needs the `derive-new` crate in scope at the call site; the three lines
-/// it would write are written out here instead.
-#[derive(Clone, Copy, Debug)]
-struct RmsNormKernel {
-    elem: Elem,
-}
-
 const SOURCE: &str = include_str!("rms_norm.wgsl");
 
-impl RmsNormKernel {
-    fn template(&self) -> SourceTemplate {
-        let (enable, elem) = match self.elem {
-            Elem::F32 => ("", "f32"),
-            Elem::F16 => ("enable f16;", "f16"),
-        };
-        SourceTemplate::new(SOURCE)
-            .register("enable", enable)
-            .register("elem", elem)
-            .register("workgroup_size", WORKGROUP_SIZE.to_string())
-    }
-}
-
-impl KernelSource for RmsNormKernel {
-    fn source(&self) -> SourceTemplate {
-        self.template()
-    }
-
-    fn id(&self) -> KernelId {
-        // The element type changes the source, so it has to key the compilation cache.
-        KernelId::new::<Self>().info(self.elem)
-    }
-
-    fn lang(&self) -> &'static str {
-        "wgsl"
-    }
+/// The kernel for one element type.
+fn kernel(elem: Elem) -> Wgsl {
+    Wgsl::new("rms_norm", SOURCE, elem, WORKGROUP_SIZE)
 }
 
 /// The backend extension the launcher goes through. `Fusion` makes burn generate the lazy
@@ -179,7 +123,7 @@ fn launch(x: CubeTensor, weight: CubeTensor, eps: f64) -> CubeTensor {
 
     client.launch(
         Box::new(SourceKernel::new(
-            RmsNormKernel { elem },
+            kernel(elem),
             CubeDim::new_1d(WORKGROUP_SIZE),
         )),
         CubeCount::Static(groups_x, groups_y, 1),
@@ -193,16 +137,9 @@ fn launch(x: CubeTensor, weight: CubeTensor, eps: f64) -> CubeTensor {
     output
 }
 
-/// Whether [`rms_norm`] runs the WGSL kernel for a tensor of `dtype` on `device`: a wgpu device
-/// without autodiff, and f32 (or f16, where the device has it). Everything else gets
-/// [`reference`].
-pub fn runs_kernel(device: &Device, dtype: DType) -> bool {
-    let wgpu = matches!(
-        device.as_dispatch(),
-        DispatchDevice::Cube(cubecl::Device::Wgpu(_))
-    );
-    wgpu && Elem::of(dtype).is_some() && device.supports_dtype(dtype)
-}
+/// Whether [`rms_norm`] runs the WGSL kernel for a tensor of `dtype` on `device` (the crate's
+/// [`crate::runs_kernel`]). Everything else gets [`reference`].
+pub use crate::runs_kernel;
 
 /// RMSNorm over the last dimension: `x / sqrt(mean(x²) + eps) * weight`, `weight` of length
 /// `x.dims()[D - 1]`. Returns x's dtype.
@@ -271,7 +208,7 @@ mod tests {
     #[test]
     fn every_placeholder_is_filled() {
         for elem in [Elem::F32, Elem::F16] {
-            let source = RmsNormKernel { elem }.template().complete();
+            let source = kernel(elem).template().complete();
             assert!(!source.contains("{{"), "unfilled placeholder for {elem:?}");
             assert!(source.contains(&format!("@workgroup_size({WORKGROUP_SIZE}, 1, 1)")));
             let enabled = source.lines().any(|line| line.trim() == "enable f16;");

@@ -222,6 +222,38 @@ fn marker(preset: Preset, options: &SyntheticOptions) -> serde_json::Value {
 }
 
 /// The parameters and tensors of a preset with these options, without writing anything.
+/// The language model's shapes of a preset, for measuring its decode-step operations one by one
+/// (`iris bench --ops`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderShapes {
+    pub hidden: usize,
+    pub intermediate: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    pub vocab: usize,
+    /// Biases on the q/k/v projections (Qwen2).
+    pub qkv_bias: bool,
+}
+
+impl Preset {
+    /// The decoder's shapes at full size.
+    pub fn decoder_shapes(self) -> DecoderShapes {
+        let t = arch::Architecture::new(self, &SyntheticOptions::default()).text;
+        DecoderShapes {
+            hidden: t.hidden,
+            intermediate: t.intermediate,
+            layers: t.layers,
+            heads: t.heads,
+            kv_heads: t.kv_heads,
+            head_dim: t.head_dim(),
+            vocab: t.vocab,
+            qkv_bias: t.kind == arch::TextKind::Qwen2,
+        }
+    }
+}
+
 pub fn tensors(preset: Preset, options: &SyntheticOptions) -> Vec<TensorSpec> {
     arch::Architecture::new(preset, options).tensors()
 }

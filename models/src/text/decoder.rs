@@ -5,6 +5,7 @@
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use iris_shaders::{linear as forward_linear, matvec::matvec};
 
 use crate::config::{Activation, DecoderSpec};
 use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads, token_ids};
@@ -133,23 +134,32 @@ impl SelfAttention {
         layer: usize,
     ) -> Tensor<3> {
         let q = split_heads(
-            self.q_proj.forward(x.clone()),
+            forward_linear(&self.q_proj, x.clone()),
             self.num_heads,
             self.head_dim,
         );
         let k = split_heads(
-            self.k_proj.forward(x.clone()),
+            forward_linear(&self.k_proj, x.clone()),
             self.num_kv_heads,
             self.head_dim,
         );
-        let v = split_heads(self.v_proj.forward(x), self.num_kv_heads, self.head_dim);
+        let v = split_heads(
+            forward_linear(&self.v_proj, x),
+            self.num_kv_heads,
+            self.head_dim,
+        );
         let q = apply_rotary(q, rope.0, rope.1);
         let k = apply_rotary(k, rope.0, rope.1);
         let (k, v) = cache.append(layer, k, v);
+        if !cache.is_capturing() && iris_shaders::decode_attention::applies(&q, &k, &v) {
+            let scale = (self.head_dim as f64).powf(-0.5);
+            let out = iris_shaders::decode_attention(q, k, v, scale);
+            return forward_linear(&self.o_proj, merge_heads(out));
+        }
         let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
         let (out, probs) = attention(q, k, v, mask);
         cache.record_attention(layer, &probs);
-        self.o_proj.forward(merge_heads(out))
+        forward_linear(&self.o_proj, merge_heads(out))
     }
 
     /// Grouped-query attention: head `h` reads kv head `h / (heads / kv_heads)` (HF `repeat_kv`).
@@ -167,8 +177,10 @@ impl SelfAttention {
 
 impl GatedMlp {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let gate = self.activation.forward(self.gate_proj.forward(x.clone()));
-        self.down_proj.forward(gate * self.up_proj.forward(x))
+        let gate = self
+            .activation
+            .forward(forward_linear(&self.gate_proj, x.clone()));
+        forward_linear(&self.down_proj, gate * forward_linear(&self.up_proj, x))
     }
 }
 
@@ -262,7 +274,7 @@ impl super::CausalLm for Decoder {
         let mut x = embeds;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.self_attn.forward(
-                layer.input_layernorm.forward(x.clone()),
+                norm(&layer.input_layernorm, x.clone()),
                 (&cos, &sin),
                 mask.clone(),
                 cache,
@@ -271,19 +283,25 @@ impl super::CausalLm for Decoder {
             x = x + h;
             let h = layer
                 .mlp
-                .forward(layer.post_attention_layernorm.forward(x.clone()));
+                .forward(norm(&layer.post_attention_layernorm, x.clone()));
             x = x + h;
         }
         cache.advance(new);
-        self.norm.forward(x)
+        norm(&self.norm, x)
     }
 
     fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
-            None => hidden.matmul(self.embed_tokens.weight.val().transpose().unsqueeze::<3>()),
+            Some(head) => forward_linear(head, hidden),
+            // The tied head: the `[vocab, hidden]` table is the `[out, in]` weight.
+            None => matvec(hidden, self.embed_tokens.weight.val(), None),
         }
     }
+}
+
+/// `RmsNorm::forward` through the fused kernel where it runs (`iris_shaders::rms_norm`).
+fn norm(n: &RmsNorm, x: Tensor<3>) -> Tensor<3> {
+    iris_shaders::rms_norm(x, n.gamma.val(), n.epsilon)
 }
 
 /// Additive causal mask for `new` queries after `past` cached positions: query `i` sees keys

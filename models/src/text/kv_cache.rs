@@ -80,6 +80,12 @@ impl KvCache {
         }
     }
 
+    /// Whether the attention probabilities are being recorded (then attention has to produce
+    /// them, which the fused decode kernel does not).
+    pub fn is_capturing(&self) -> bool {
+        self.attention.is_some()
+    }
+
     /// The recorded attention rows, `[pass][layer]` of `[heads, keys]` (empty when not capturing).
     pub fn take_attention(&mut self) -> Vec<Vec<Tensor<2>>> {
         self.attention.take().unwrap_or_default()

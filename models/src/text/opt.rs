@@ -6,6 +6,7 @@
 use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::prelude::*;
+use iris_shaders::{linear as forward_linear, matvec::matvec};
 use serde::Deserialize;
 
 use crate::config::Activation;
@@ -158,9 +159,10 @@ impl OptLayer {
         } else {
             x.clone()
         };
-        let h = self
-            .fc2
-            .forward(self.activation.forward(self.fc1.forward(h)));
+        let h = forward_linear(
+            &self.fc2,
+            self.activation.forward(forward_linear(&self.fc1, h)),
+        );
         let x = x + h;
         if self.pre_norm {
             x
@@ -180,14 +182,18 @@ impl OptAttention {
     ) -> Tensor<3> {
         let head_dim = x.dims()[2] / self.num_heads;
         // HF scales the projected queries before the product (OPTAttention.scaling).
-        let q = self.q_proj.forward(x.clone()) * (head_dim as f64).powf(-0.5);
+        let q = forward_linear(&self.q_proj, x.clone()) * (head_dim as f64).powf(-0.5);
         let q = split_heads(q, self.num_heads, head_dim);
-        let k = split_heads(self.k_proj.forward(x.clone()), self.num_heads, head_dim);
-        let v = split_heads(self.v_proj.forward(x), self.num_heads, head_dim);
+        let k = split_heads(
+            forward_linear(&self.k_proj, x.clone()),
+            self.num_heads,
+            head_dim,
+        );
+        let v = split_heads(forward_linear(&self.v_proj, x), self.num_heads, head_dim);
         let (k, v) = cache.append(layer, k, v);
         let (out, probs) = attention_with_scale(q, k, v, mask, 1.0);
         cache.record_attention(layer, &probs);
-        self.out_proj.forward(merge_heads(out))
+        forward_linear(&self.out_proj, merge_heads(out))
     }
 }
 
@@ -300,7 +306,7 @@ impl super::CausalLm for OptDecoder {
         let new = embeds.dims()[1];
         let past = cache.len();
         let x = match &self.project_in {
-            Some(p) => p.forward(embeds),
+            Some(p) => forward_linear(p, embeds),
             None => embeds,
         };
         // No padding: positions are past..past+new, stored at +2.
@@ -320,15 +326,16 @@ impl super::CausalLm for OptDecoder {
             None => x,
         };
         match &self.project_out {
-            Some(p) => p.forward(x),
+            Some(p) => forward_linear(p, x),
             None => x,
         }
     }
 
     fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
-            None => hidden.matmul(self.embed_tokens.weight.val().transpose().unsqueeze::<3>()),
+            Some(head) => forward_linear(head, hidden),
+            // The tied head: the `[vocab, hidden]` table is the `[out, in]` weight.
+            None => matvec(hidden, self.embed_tokens.weight.val(), None),
         }
     }
 

@@ -5,4 +5,6 @@
 //! set (e.g. `/tmp`) where the environment has none.
 
 mod common;
+mod decode_attention;
+mod matvec;
 mod rms_norm;

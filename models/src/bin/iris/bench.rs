@@ -4,6 +4,7 @@
 //! architecture and random weights, written on first use, so nothing has to be downloaded.
 
 mod host;
+mod ops;
 mod report;
 
 use std::path::PathBuf;
@@ -67,6 +68,14 @@ pub struct BenchArgs {
     /// Timed runs after one warm-up run.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Our WGSL kernels (matrix-vector products and RMSNorm while decoding) on or off; off runs
+    /// burn's own ops everywhere, to see what the kernels buy.
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    kernels: String,
+    /// Instead of generating: time each kernel against the burn ops it replaces, at the decode
+    /// shapes of the --synthetic preset's language model (nothing is written or loaded).
+    #[arg(long, requires = "synthetic", conflicts_with_all = ["image", "model"])]
+    ops: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -159,7 +168,41 @@ fn measure(
     Ok((rows, prompt_tokens))
 }
 
+/// `--ops`: the kernels against burn's ops, one row each.
+fn run_ops(args: &BenchArgs, preset: Preset) -> Result<()> {
+    let (device, label) = iris_models::device::resolve(args.device);
+    let dtype = args.dtype.dtype();
+    if !device.supports_dtype(dtype) {
+        anyhow::bail!("{label} cannot compute in {}", args.dtype);
+    }
+    let rows = ops::measure(preset, &device, dtype, 0.3)?;
+    if args.json {
+        let report = serde_json::json!({
+            "preset": preset.to_string(),
+            "machine": Machine::current(),
+            "device": label,
+            "dtype": args.dtype.to_string(),
+            "ops": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let machine = Machine::current();
+        println!("machine: {}", machine.describe());
+        println!(
+            "device:  {label}, {} — decode-step shapes of synthetic {preset}\n",
+            args.dtype
+        );
+        print!("{}", ops::table(&rows));
+    }
+    Ok(())
+}
+
 pub fn run(args: BenchArgs) -> Result<()> {
+    iris_shaders::set_enabled(args.kernels == "on");
+    if args.ops {
+        let preset = args.synthetic.expect("clap: --ops requires --synthetic");
+        return run_ops(&args, preset);
+    }
     let synthetic = args
         .synthetic
         .map(|preset| prepare_synthetic(&args, preset))
@@ -198,6 +241,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         machine: Machine::current(),
         device: session.device_label().to_owned(),
         dtype: args.dtype.to_string(),
+        kernels: iris_shaders::enabled(),
         load_ms: session.load_ms(),
         prompt_tokens,
         prompt_text_tokens: args.prompt_tokens,

@@ -18,6 +18,8 @@ pub struct Report {
     pub device: String,
     /// The compute dtype.
     pub dtype: String,
+    /// Whether our WGSL kernels were switched on (`--kernels`); they run on wgpu devices only.
+    pub kernels: bool,
     pub load_ms: f64,
     pub prompt_tokens: usize,
     /// `--prompt-tokens`: the length the prompt's text was made.
@@ -99,12 +101,13 @@ impl Report {
             false => format!(" ({})", images.join("; ")),
         };
         format!(
-            "machine: {}\nmodel:   {model}\ndevice:  {}, computing in {}\nload:    {:.1} ms\n\
+            "machine: {}\nmodel:   {model}\ndevice:  {}, computing in {}, WGSL kernels {}\nload:    {:.1} ms\n\
              prompt:  {} tokens, {} of them visual{images}\n\
              memory:  peak host {} (VmHWM), peak device {} ({})\n\n{}",
             self.machine.describe(),
             self.device,
             self.dtype,
+            if self.kernels { "on" } else { "off" },
             self.load_ms,
             self.prompt_tokens,
             self.image_tokens,
