@@ -9,9 +9,11 @@ then filler tokens, and no merges beyond a few; llama-bench feeds random token i
 
 Needs numpy and llama.cpp's `gguf-py` on PYTHONPATH:
 
-    PYTHONPATH=llama.cpp/gguf-py python3 scripts/bench/synthetic_gguf.py out.gguf [--f32]
+    PYTHONPATH=llama.cpp/gguf-py python3 scripts/bench/synthetic_gguf.py out.gguf [--type f16]
 
-Quantise the f16 file with `llama-quantize out.gguf out-q8_0.gguf Q8_0` (or Q4_0).
+--type f32 | f16 (default) | q8_0 | q4_0. The quantised types quantise every 2-D weight in
+blocks of 32 with gguf-py's reference quantiser (what `llama-quantize` writes for a pure
+Q8_0 / Q4_0 file); 1-D tensors (norms, biases) stay f32 as in llama.cpp's files.
 """
 
 import argparse
@@ -40,13 +42,21 @@ def byte_symbols() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--f32", action="store_true", help="f32 weights (default f16)")
+    parser.add_argument("--type", default="f16", choices=["f32", "f16", "q8_0", "q4_0"])
     args = parser.parse_args()
-    dtype = np.float32 if args.f32 else np.float16
+    quant = {"q8_0": gguf.GGMLQuantizationType.Q8_0, "q4_0": gguf.GGMLQuantizationType.Q4_0}.get(args.type)
+    dtype = np.float32 if args.type != "f16" else np.float16
     rng = np.random.default_rng(0)
 
     def normal(*shape: int) -> np.ndarray:
         return (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(dtype)
+
+    def add_weight(name: str, *shape: int) -> None:
+        data = normal(*shape)
+        if quant is None:
+            w.add_tensor(name, data)
+        else:
+            w.add_tensor(name, gguf.quants.quantize(data, quant), raw_dtype=quant)
 
     def ones(n: int) -> np.ndarray:
         # Norm weights stay f32, as llama.cpp's converter keeps 1-D tensors.
@@ -62,7 +72,12 @@ def main() -> None:
     w.add_head_count_kv(KV_HEADS)
     w.add_rope_freq_base(1e6)
     w.add_layer_norm_rms_eps(1e-6)
-    w.add_file_type(gguf.LlamaFileType.ALL_F32 if args.f32 else gguf.LlamaFileType.MOSTLY_F16)
+    w.add_file_type({
+        "f32": gguf.LlamaFileType.ALL_F32,
+        "f16": gguf.LlamaFileType.MOSTLY_F16,
+        "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+        "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0,
+    }[args.type])
 
     tokens = byte_symbols() + [f"w{i}" for i in range(256, VOCAB)]
     types = [gguf.TokenType.NORMAL] * VOCAB
@@ -77,23 +92,23 @@ def main() -> None:
     w.add_bos_token_id(151643)
     w.add_eos_token_id(151645)
 
-    w.add_tensor("token_embd.weight", normal(VOCAB, HIDDEN))
+    add_weight("token_embd.weight", VOCAB, HIDDEN)
     w.add_tensor("output_norm.weight", ones(HIDDEN))
     kv = KV_HEADS * HEAD_DIM
     for i in range(LAYERS):
         b = f"blk.{i}."
         w.add_tensor(b + "attn_norm.weight", ones(HIDDEN))
-        w.add_tensor(b + "attn_q.weight", normal(HIDDEN, HIDDEN))
+        add_weight(b + "attn_q.weight", HIDDEN, HIDDEN)
         w.add_tensor(b + "attn_q.bias", normal(HIDDEN).astype(np.float32))
-        w.add_tensor(b + "attn_k.weight", normal(kv, HIDDEN))
+        add_weight(b + "attn_k.weight", kv, HIDDEN)
         w.add_tensor(b + "attn_k.bias", normal(kv).astype(np.float32))
-        w.add_tensor(b + "attn_v.weight", normal(kv, HIDDEN))
+        add_weight(b + "attn_v.weight", kv, HIDDEN)
         w.add_tensor(b + "attn_v.bias", normal(kv).astype(np.float32))
-        w.add_tensor(b + "attn_output.weight", normal(HIDDEN, HIDDEN))
+        add_weight(b + "attn_output.weight", HIDDEN, HIDDEN)
         w.add_tensor(b + "ffn_norm.weight", ones(HIDDEN))
-        w.add_tensor(b + "ffn_gate.weight", normal(MLP, HIDDEN))
-        w.add_tensor(b + "ffn_up.weight", normal(MLP, HIDDEN))
-        w.add_tensor(b + "ffn_down.weight", normal(HIDDEN, MLP))
+        add_weight(b + "ffn_gate.weight", MLP, HIDDEN)
+        add_weight(b + "ffn_up.weight", MLP, HIDDEN)
+        add_weight(b + "ffn_down.weight", HIDDEN, MLP)
 
     w.write_header_to_file()
     w.write_kv_data_to_file()

@@ -5,7 +5,6 @@
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use iris_shaders::{linear as forward_linear, matvec::matvec};
 
 use crate::config::{Activation, DecoderSpec};
 use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads, token_ids};
@@ -134,32 +133,28 @@ impl SelfAttention {
         layer: usize,
     ) -> Tensor<3> {
         let q = split_heads(
-            forward_linear(&self.q_proj, x.clone()),
+            self.q_proj.forward(x.clone()),
             self.num_heads,
             self.head_dim,
         );
         let k = split_heads(
-            forward_linear(&self.k_proj, x.clone()),
+            self.k_proj.forward(x.clone()),
             self.num_kv_heads,
             self.head_dim,
         );
-        let v = split_heads(
-            forward_linear(&self.v_proj, x),
-            self.num_kv_heads,
-            self.head_dim,
-        );
+        let v = split_heads(self.v_proj.forward(x), self.num_kv_heads, self.head_dim);
         let q = apply_rotary(q, rope.0, rope.1);
         let k = apply_rotary(k, rope.0, rope.1);
         let (k, v) = cache.append(layer, k, v);
         if !cache.is_capturing() && iris_shaders::decode_attention::applies(&q, &k, &v) {
             let scale = (self.head_dim as f64).powf(-0.5);
             let out = iris_shaders::decode_attention(q, k, v, scale);
-            return forward_linear(&self.o_proj, merge_heads(out));
+            return self.o_proj.forward(merge_heads(out));
         }
         let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
         let (out, probs) = attention(q, k, v, mask);
         cache.record_attention(layer, &probs);
-        forward_linear(&self.o_proj, merge_heads(out))
+        self.o_proj.forward(merge_heads(out))
     }
 
     /// Grouped-query attention: head `h` reads kv head `h / (heads / kv_heads)` (HF `repeat_kv`).
@@ -177,10 +172,8 @@ impl SelfAttention {
 
 impl GatedMlp {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let gate = self
-            .activation
-            .forward(forward_linear(&self.gate_proj, x.clone()));
-        forward_linear(&self.down_proj, gate * forward_linear(&self.up_proj, x))
+        let gate = self.activation.forward(self.gate_proj.forward(x.clone()));
+        self.down_proj.forward(gate * self.up_proj.forward(x))
     }
 }
 
@@ -274,7 +267,7 @@ impl super::CausalLm for Decoder {
         let mut x = embeds;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.self_attn.forward(
-                norm(&layer.input_layernorm, x.clone()),
+                layer.input_layernorm.forward(x.clone()),
                 (&cos, &sin),
                 mask.clone(),
                 cache,
@@ -283,25 +276,19 @@ impl super::CausalLm for Decoder {
             x = x + h;
             let h = layer
                 .mlp
-                .forward(norm(&layer.post_attention_layernorm, x.clone()));
+                .forward(layer.post_attention_layernorm.forward(x.clone()));
             x = x + h;
         }
         cache.advance(new);
-        norm(&self.norm, x)
+        self.norm.forward(x)
     }
 
     fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
-            Some(head) => forward_linear(head, hidden),
-            // The tied head: the `[vocab, hidden]` table is the `[out, in]` weight.
-            None => matvec(hidden, self.embed_tokens.weight.val(), None),
+            Some(head) => head.forward(hidden),
+            None => hidden.matmul(self.embed_tokens.weight.val().transpose().unsqueeze::<3>()),
         }
     }
-}
-
-/// `RmsNorm::forward` through the fused kernel where it runs (`iris_shaders::rms_norm`).
-fn norm(n: &RmsNorm, x: Tensor<3>) -> Tensor<3> {
-    iris_shaders::rms_norm(x, n.gamma.val(), n.epsilon)
 }
 
 /// Additive causal mask for `new` queries after `past` cached positions: query `i` sees keys

@@ -6,7 +6,6 @@
 use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::prelude::*;
-use iris_shaders::{linear as forward_linear, matvec::matvec};
 use serde::Deserialize;
 
 use crate::config::Activation;
@@ -159,10 +158,9 @@ impl OptLayer {
         } else {
             x.clone()
         };
-        let h = forward_linear(
-            &self.fc2,
-            self.activation.forward(forward_linear(&self.fc1, h)),
-        );
+        let h = self
+            .fc2
+            .forward(self.activation.forward(self.fc1.forward(h)));
         let x = x + h;
         if self.pre_norm {
             x
@@ -182,18 +180,14 @@ impl OptAttention {
     ) -> Tensor<3> {
         let head_dim = x.dims()[2] / self.num_heads;
         // HF scales the projected queries before the product (OPTAttention.scaling).
-        let q = forward_linear(&self.q_proj, x.clone()) * (head_dim as f64).powf(-0.5);
+        let q = self.q_proj.forward(x.clone()) * (head_dim as f64).powf(-0.5);
         let q = split_heads(q, self.num_heads, head_dim);
-        let k = split_heads(
-            forward_linear(&self.k_proj, x.clone()),
-            self.num_heads,
-            head_dim,
-        );
-        let v = split_heads(forward_linear(&self.v_proj, x), self.num_heads, head_dim);
+        let k = split_heads(self.k_proj.forward(x.clone()), self.num_heads, head_dim);
+        let v = split_heads(self.v_proj.forward(x), self.num_heads, head_dim);
         let (k, v) = cache.append(layer, k, v);
         let (out, probs) = attention_with_scale(q, k, v, mask, 1.0);
         cache.record_attention(layer, &probs);
-        forward_linear(&self.out_proj, merge_heads(out))
+        self.out_proj.forward(merge_heads(out))
     }
 }
 
@@ -306,7 +300,7 @@ impl super::CausalLm for OptDecoder {
         let new = embeds.dims()[1];
         let past = cache.len();
         let x = match &self.project_in {
-            Some(p) => forward_linear(p, embeds),
+            Some(p) => p.forward(embeds),
             None => embeds,
         };
         // No padding: positions are past..past+new, stored at +2.
@@ -326,16 +320,15 @@ impl super::CausalLm for OptDecoder {
             None => x,
         };
         match &self.project_out {
-            Some(p) => forward_linear(p, x),
+            Some(p) => p.forward(x),
             None => x,
         }
     }
 
     fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
-            Some(head) => forward_linear(head, hidden),
-            // The tied head: the `[vocab, hidden]` table is the `[out, in]` weight.
-            None => matvec(hidden, self.embed_tokens.weight.val(), None),
+            Some(head) => head.forward(hidden),
+            None => hidden.matmul(self.embed_tokens.weight.val().transpose().unsqueeze::<3>()),
         }
     }
 

@@ -68,8 +68,8 @@ pub struct BenchArgs {
     /// Timed runs after one warm-up run.
     #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// Our WGSL kernels (matrix-vector products and RMSNorm while decoding) on or off; off runs
-    /// burn's own ops everywhere, to see what the kernels buy.
+    /// Our WGSL kernels the models use (the decode attention over the KV cache) on or off; off
+    /// runs burn's own ops everywhere, to see what the kernels buy.
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     kernels: String,
     /// Instead of generating: time each kernel against the burn ops it replaces, at the decode
