@@ -13,7 +13,7 @@ use burn::tensor::activation;
 use cubecl::server::KernelArguments;
 use cubecl::{CubeCount, CubeDim};
 
-use crate::{Elem, MAX_GROUPS_PER_DIM, Wgsl};
+use crate::{MAX_GROUPS_PER_DIM, Wgsl, empty_like, launch_elem};
 
 /// The widest head the kernels take (the workgroup holds the query row).
 pub const MAX_HEAD_DIM: usize = 256;
@@ -64,17 +64,7 @@ impl DecodeAttentionOps for CubeBackend {
 }
 
 fn launch(q: CubeTensor, k: CubeTensor, v: CubeTensor, scale: f64) -> CubeTensor {
-    assert!(
-        matches!(q.device, cubecl::Device::Wgpu(_)),
-        "decode attention kernel: WGSL needs a wgpu device, got {:?}",
-        q.device
-    );
-    let elem = Elem::of(q.dtype).unwrap_or_else(|| {
-        panic!(
-            "decode attention kernel: f32 or f16 only, got {:?}",
-            q.dtype
-        )
-    });
+    let elem = launch_elem(&q, "decode attention");
     let q = burn::backend::wgpu::into_contiguous(q);
     let k = burn::backend::wgpu::into_contiguous(k);
     let v = burn::backend::wgpu::into_contiguous(v);
@@ -95,6 +85,7 @@ fn launch(q: CubeTensor, k: CubeTensor, v: CubeTensor, scale: f64) -> CubeTensor
     let client = q.client.clone();
     let partial = client.empty(heads * blocks * (head_dim + 2) * 4);
     let info = client.create_from_slice(bytemuck::bytes_of(&info));
+    let output = empty_like(&q, qs);
     client.launch(
         Box::new(SourceKernel::new(
             Wgsl::new("decode_attention", BLOCKS, elem, wg),
@@ -108,13 +99,6 @@ fn launch(q: CubeTensor, k: CubeTensor, v: CubeTensor, scale: f64) -> CubeTensor
             partial.clone().binding(),
             info.clone().binding(),
         ]),
-    );
-    let output = CubeTensor::new_contiguous(
-        client.clone(),
-        q.device.clone(),
-        qs.clone(),
-        client.empty(qs.num_elements() * q.dtype.size()),
-        q.dtype,
     );
     client.launch(
         Box::new(SourceKernel::new(
@@ -195,6 +179,7 @@ pub fn repeat_kv(x: Tensor<4>, heads: usize) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Elem;
 
     #[test]
     fn info_matches_the_wgsl_struct_layout() {

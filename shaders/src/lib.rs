@@ -124,6 +124,36 @@ impl burn::backend::wgpu::KernelSource for Wgsl {
     }
 }
 
+/// The element type a launcher instantiates its kernel for, after checking what its public
+/// function already decided: a wgpu device (WGSL runs nowhere else; `Cube` also covers
+/// CUDA/ROCm/CPU cubecl runtimes) and an f32 or f16 tensor. `kernel` names it in the panic.
+pub(crate) fn launch_elem(t: &burn::backend::wgpu::CubeTensor, kernel: &str) -> Elem {
+    assert!(
+        matches!(t.device, cubecl::Device::Wgpu(_)),
+        "{kernel} kernel: WGSL needs a wgpu device, got {:?}",
+        t.device
+    );
+    Elem::of(t.dtype)
+        .unwrap_or_else(|| panic!("{kernel} kernel: f32 or f16 only, got {:?}", t.dtype))
+}
+
+/// A new contiguous, uninitialised tensor of `shape` on `like`'s device, in its dtype: a
+/// kernel's output.
+pub(crate) fn empty_like(
+    like: &burn::backend::wgpu::CubeTensor,
+    shape: burn::tensor::Shape,
+) -> burn::backend::wgpu::CubeTensor {
+    let client = like.client.clone();
+    let bytes = shape.num_elements() * like.dtype.size();
+    burn::backend::wgpu::CubeTensor::new_contiguous(
+        client.clone(),
+        like.device.clone(),
+        shape,
+        client.empty(bytes),
+        like.dtype,
+    )
+}
+
 /// The most workgroups one dispatch dimension may have (WebGPU's default
 /// `maxComputeWorkgroupsPerDimension`).
 pub(crate) const MAX_GROUPS_PER_DIM: u32 = 65_535;

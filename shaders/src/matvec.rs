@@ -15,7 +15,7 @@ use burn::tensor::DType;
 use cubecl::server::KernelArguments;
 use cubecl::{CubeCount, CubeDim};
 
-use crate::{Elem, Wgsl, wrapped_grid};
+use crate::{Elem, Wgsl, empty_like, launch_elem, wrapped_grid};
 
 /// Threads per workgroup (the WebGPU default limit, accepted by every adapter).
 pub const WORKGROUP_SIZE: u32 = 256;
@@ -118,13 +118,7 @@ impl MatvecOps for CubeBackend {
 
 /// Launches the kernel. The caller ([`linear`]) has checked [`applies`].
 fn launch(x: CubeTensor, weight: CubeTensor, bias: Option<CubeTensor>, n: usize) -> CubeTensor {
-    assert!(
-        matches!(x.device, cubecl::Device::Wgpu(_)),
-        "matvec kernel: WGSL needs a wgpu device, got {:?}",
-        x.device
-    );
-    let elem = Elem::of(x.dtype)
-        .unwrap_or_else(|| panic!("matvec kernel: f32 or f16 only, got {:?}", x.dtype));
+    let elem = launch_elem(&x, "matvec");
     let x = burn::backend::wgpu::into_contiguous(x);
     // The `[n, k]` weight: a checkpoint's layout, so a no-op for weights loaded from one.
     let weight = burn::backend::wgpu::into_contiguous(weight);
@@ -138,14 +132,7 @@ fn launch(x: CubeTensor, weight: CubeTensor, bias: Option<CubeTensor>, n: usize)
     let (info, (groups_x, groups_y)) = MatvecInfo::new(rows, k, n, bias.is_some());
 
     let client = x.client.clone();
-    let out_shape = out_shape(&shape, n);
-    let output = CubeTensor::new_contiguous(
-        client.clone(),
-        x.device.clone(),
-        out_shape.clone(),
-        client.empty(out_shape.num_elements() * x.dtype.size()),
-        x.dtype,
-    );
+    let output = empty_like(&x, out_shape(&shape, n));
     let bias = match bias {
         Some(b) => b.handle.binding(),
         // Never read (has_bias = 0); a binding has to be there.

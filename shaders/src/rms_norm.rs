@@ -12,7 +12,7 @@ use burn::tensor::DType;
 use cubecl::server::KernelArguments;
 use cubecl::{CubeCount, CubeDim};
 
-use crate::{Elem, Wgsl, wrapped_grid};
+use crate::{Elem, Wgsl, empty_like, launch_elem, wrapped_grid};
 
 /// Threads per workgroup. 256 is the WebGPU default limit on invocations per workgroup, so every
 /// adapter accepts it; a power of two, as the tree reduction in the shader requires.
@@ -85,13 +85,7 @@ impl RmsNormOps for CubeBackend {
 /// Launches the kernel on a cube tensor. The caller ([`rms_norm`]) has checked the device is
 /// wgpu, the dtype is f32 or f16 (weight cast to match) and neither dimension is empty.
 fn launch(x: CubeTensor, weight: CubeTensor, eps: f64) -> CubeTensor {
-    assert!(
-        matches!(x.device, cubecl::Device::Wgpu(_)),
-        "rms_norm kernel: WGSL needs a wgpu device, got {:?}",
-        x.device
-    );
-    let elem = Elem::of(x.dtype)
-        .unwrap_or_else(|| panic!("rms_norm kernel: f32 or f16 only, got {:?}", x.dtype));
+    let elem = launch_elem(&x, "rms_norm");
     assert_eq!(
         x.dtype, weight.dtype,
         "rms_norm kernel: x and weight dtypes"
@@ -112,13 +106,7 @@ fn launch(x: CubeTensor, weight: CubeTensor, eps: f64) -> CubeTensor {
     let (info, (groups_x, groups_y)) = RmsNormInfo::new(rows, hidden, eps);
 
     let client = x.client.clone();
-    let output = CubeTensor::new_contiguous(
-        client.clone(),
-        x.device.clone(),
-        shape.clone(),
-        client.empty(shape.num_elements() * x.dtype.size()),
-        x.dtype,
-    );
+    let output = empty_like(&x, shape);
     let info = client.create_from_slice(bytemuck::bytes_of(&info));
 
     client.launch(

@@ -5,6 +5,7 @@
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use iris_shaders::decode_attention::repeat_kv;
 
 use crate::config::{Activation, DecoderSpec};
 use crate::nn::{attention, embedding, linear, merge_heads, rms_norm, split_heads, token_ids};
@@ -151,22 +152,12 @@ impl SelfAttention {
             let out = iris_shaders::decode_attention(q, k, v, scale);
             return self.o_proj.forward(merge_heads(out));
         }
-        let (k, v) = (self.repeat_kv(k), self.repeat_kv(v));
+        // Grouped-query attention: head h reads kv head h / (heads / kv_heads) (HF `repeat_kv`),
+        // the same expansion the decode kernel's reference uses.
+        let (k, v) = (repeat_kv(k, self.num_heads), repeat_kv(v, self.num_heads));
         let (out, probs) = attention(q, k, v, mask);
         cache.record_attention(layer, &probs);
         self.o_proj.forward(merge_heads(out))
-    }
-
-    /// Grouped-query attention: head `h` reads kv head `h / (heads / kv_heads)` (HF `repeat_kv`).
-    fn repeat_kv(&self, x: Tensor<4>) -> Tensor<4> {
-        let n_rep = self.num_heads / self.num_kv_heads;
-        if n_rep == 1 {
-            return x;
-        }
-        let [b, kvh, t, hd] = x.dims();
-        x.unsqueeze_dim::<5>(2)
-            .expand([b, kvh, n_rep, t, hd])
-            .reshape([b, kvh * n_rep, t, hd])
     }
 }
 
