@@ -128,6 +128,9 @@ pub struct QFormerAttentions {
     pub cross_layers: Vec<usize>,
     pub cross: Vec<Tensor<3>>,
     pub self_attention: Vec<Tensor<3>>,
+    /// Every image's cross-attention maps, `[batch, heads, queries, image_tokens]` per
+    /// cross-attention layer (the demo trainer supervises where queries look).
+    pub cross_batch: Vec<Tensor<4>>,
 }
 
 /// The Q-Former with its learned queries.
@@ -352,6 +355,7 @@ impl QFormer {
             cross_layers: Vec::new(),
             cross: Vec::new(),
             self_attention: Vec::new(),
+            cross_batch: Vec::new(),
         };
         // The maps of the batch's first image (the teaching views run one image at a time).
         let first = |p: Tensor<4>| {
@@ -365,7 +369,8 @@ impl QFormer {
             if let Some(cross) = &layer.cross_attention {
                 let (q, probs) = cross.forward(query_rows, image.clone());
                 trace.cross_layers.push(i);
-                trace.cross.push(first(probs));
+                trace.cross.push(first(probs.clone()));
+                trace.cross_batch.push(probs);
                 query_rows = q;
             }
             let query_rows = layer.feed_forward_query.forward(query_rows);

@@ -309,8 +309,41 @@ impl<R: Rng> Init<'_, R> {
     }
 }
 
+/// Scale of the initial position embeddings: a patch's content enters at about 0.5 (768 pixels
+/// through normal(0, 0.02) weights), and positions must not start 25 times weaker than that
+/// (with normal(0, 0.02) position embeddings the queries took hundreds of steps to learn where
+/// anything is).
+const POSITION_SCALE: f32 = 0.5;
+
+/// The vision tower's initial position embeddings, `[1, 1 + grid², d]` flattened: zero for the
+/// class token, then for each patch (row-major) 2-D sine–cosine features of its row and column
+/// (as MAE initialises ViTs), scaled by [`POSITION_SCALE`].
+fn grid_positions(grid: usize, d: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; d];
+    let quarter = (d / 4).max(1);
+    for row in 0..grid {
+        for col in 0..grid {
+            let mut v = vec![0.0f32; d];
+            for (axis, pos) in [(0, row), (1, col)] {
+                for i in 0..quarter {
+                    let frequency = 1.0 / 100f32.powf(i as f32 / quarter as f32);
+                    let angle = pos as f32 * frequency;
+                    let base = axis * 2 * quarter + i;
+                    if base + quarter < d {
+                        v[base] = POSITION_SCALE * angle.sin();
+                        v[base + quarter] = POSITION_SCALE * angle.cos();
+                    }
+                }
+            }
+            out.extend(v);
+        }
+    }
+    out
+}
+
 /// Freshly initialised weights in the checkpoint's names and shapes, as transformers
-/// initialises BLIP-2 (normal(0, 0.02) matrices and embeddings, zero biases, unit norms).
+/// initialises BLIP-2 (normal(0, 0.02) matrices and embeddings, zero biases, unit norms),
+/// except the vision tower's position embeddings ([`grid_positions`]).
 pub fn initial_weights(s: &DemoSpec, rng: &mut impl Rng) -> Vec<(String, Vec<usize>, Vec<f32>)> {
     let mut w = Init {
         rng,
@@ -323,7 +356,11 @@ pub fn initial_weights(s: &DemoSpec, rng: &mut impl Rng) -> Vec<(String, Vec<usi
     w.normal(format!("{e}.patch_embedding.weight"), vec![dv, 3, p, p]);
     w.fill(format!("{e}.patch_embedding.bias"), vec![dv], 0.0);
     w.normal(format!("{e}.class_embedding"), vec![1, 1, dv]);
-    w.normal(format!("{e}.position_embedding"), vec![1, patches + 1, dv]);
+    w.out.push((
+        format!("{e}.position_embedding"),
+        vec![1, patches + 1, dv],
+        grid_positions(s.image_size / p, dv),
+    ));
     for i in 0..s.vision_layers {
         let l = format!("vision_model.encoder.layers.{i}");
         w.linear(&format!("{l}.self_attn.qkv"), dv, 3 * dv, false);

@@ -11,7 +11,7 @@ use crate::preprocess::{Filter, resize};
 
 use super::checkpoint::{EOS_ID, IMAGE_MEAN, IMAGE_STD, UNK, vocabulary};
 use super::questions::{Qa, QuestionKind, words};
-use super::scenes::{COLOURS, PRINTED_WORDS, SHAPES, Scene, Split};
+use super::scenes::{COLOURS, PRINTED_WORDS, SHAPES, Scene, Size, Split};
 
 /// Attribute targets: one presence bit per (colour, shape) pair, then the shape count
 /// (1–5) and the printed word (none or one of the list) as classes.
@@ -23,7 +23,36 @@ pub const ATTRIBUTES: usize = PRESENCE + COUNTS + WORDS;
 /// its colour (none or a shape colour).
 pub const PATCH_KINDS: usize = SHAPES.len() + 2;
 pub const PATCH_COLOURS: usize = COLOURS.len() + 1;
-pub const PATCH_TARGETS: usize = PATCH_KINDS + PATCH_COLOURS;
+/// Also per patch: which printed word covers it (word patches only), and where the patch is
+/// (its centre, 0..1 units), so the tower's output keeps its position for the queries to read.
+pub const PATCH_WORDS: usize = PRINTED_WORDS.len();
+pub const PATCH_TARGETS: usize = PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS + 2;
+/// Per-query (slot) targets: each object of a scene (its shapes, then its printed word) is
+/// matched to one Q-Former query, which must say what the object is — its kind (a shape kind,
+/// the word, or [`SLOT_NONE`] for an unmatched query), colour, size, centre and, for the word,
+/// which word — and look at it. Binding colour, kind and place in one query is what the
+/// language model needs to answer "what colour is the star?".
+pub const SLOT_KINDS: usize = SHAPES.len() + 2;
+pub const SLOT_WORD: usize = SHAPES.len();
+pub const SLOT_NONE: usize = SHAPES.len() + 1;
+pub const SLOT_OUTPUTS: usize = SLOT_KINDS + COLOURS.len() + 2 + 2 + PRINTED_WORDS.len();
+/// At most five shapes and a word.
+pub const MAX_OBJECTS: usize = 6;
+
+/// One object of a scene, as a slot target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Object {
+    /// A shape kind's index in [`SHAPES`], or [`SLOT_WORD`].
+    pub kind: usize,
+    /// Shapes only: the colour's index in [`COLOURS`] and whether it is large.
+    pub colour: Option<usize>,
+    pub large: Option<bool>,
+    /// The printed word only: its index in [`PRINTED_WORDS`].
+    pub word: Option<usize>,
+    /// Centre, as a fraction of the image side.
+    pub x: f32,
+    pub y: f32,
+}
 
 /// Word → id, as the checkpoint's `tokenizer.json` maps them.
 pub struct Vocab {
@@ -70,15 +99,31 @@ pub struct Example {
     /// covers most of it.
     pub patch_kind: Vec<usize>,
     pub patch_colour: Vec<usize>,
+    /// The scene's objects (shapes, then the word), and per patch which object covers most
+    /// of it (0 for none, `i + 1` for `objects[i]`).
+    pub objects: Vec<Object>,
+    pub patch_object: Vec<usize>,
+}
+
+/// The per-patch labels of a `grid` × `grid` split of a scene.
+pub struct PatchLabels {
+    /// Kind class of what covers most of the patch: 0 background, 1..=5 the shapes, 6 the
+    /// printed word.
+    pub kinds: Vec<usize>,
+    /// Its colour class: 0 none, 1..=7 a shape colour.
+    pub colours: Vec<usize>,
+    /// Which object covers it: 0 none, `i + 1` for `scene.shapes[i]`, `shapes.len() + 1` for
+    /// the word.
+    pub objects: Vec<usize>,
 }
 
 /// What covers most of each cell of a `grid` × `grid` split of the scene (16 samples per cell;
-/// at least 2 needed), as (kind class, colour class): 0 is background; kinds 1..=5 are the
-/// shapes, 6 the printed word; colours 1..=7.
-pub fn patch_labels(scene: &Scene, grid: usize) -> (Vec<usize>, Vec<usize>) {
+/// at least 2 needed).
+pub fn patch_labels(scene: &Scene, grid: usize) -> PatchLabels {
     const SAMPLES: usize = 4;
     let mut kinds = Vec::with_capacity(grid * grid);
     let mut colours = Vec::with_capacity(grid * grid);
+    let mut objects = Vec::with_capacity(grid * grid);
     for row in 0..grid {
         for col in 0..grid {
             let mut hits = vec![0usize; scene.shapes.len() + 1];
@@ -114,9 +159,42 @@ pub fn patch_labels(scene: &Scene, grid: usize) -> (Vec<usize>, Vec<usize>) {
             };
             kinds.push(kind);
             colours.push(colour);
+            objects.push(if count < 2 { 0 } else { best + 1 });
         }
     }
-    (kinds, colours)
+    PatchLabels {
+        kinds,
+        colours,
+        objects,
+    }
+}
+
+/// A scene's objects as slot targets: its shapes in order, then its printed word.
+pub fn objects(scene: &Scene) -> Vec<Object> {
+    let mut out: Vec<Object> = scene
+        .shapes
+        .iter()
+        .map(|s| Object {
+            kind: SHAPES.iter().position(|&k| k == s.kind).expect("known"),
+            colour: Some(COLOURS.iter().position(|&c| c == s.colour).expect("known")),
+            large: Some(s.size == Size::Large),
+            word: None,
+            x: s.cx,
+            y: s.cy,
+        })
+        .collect();
+    if let Some(w) = &scene.word {
+        let (width, height) = w.extent();
+        out.push(Object {
+            kind: SLOT_WORD,
+            colour: None,
+            large: None,
+            word: PRINTED_WORDS.iter().position(|&p| p == w.text),
+            x: w.x + width / 2.0,
+            y: w.y + height / 2.0,
+        });
+    }
+    out
 }
 
 /// Normalises an RGB image to `[3, h, w]` as `BlipImageProcessor` does (rescale, then CLIP
@@ -202,16 +280,81 @@ impl Example {
         } else {
             scene.render(size)
         };
-        let (patch_kind, patch_colour) = patch_labels(&scene, grid);
+        let labels = patch_labels(&scene, grid);
         Self {
             pixels: normalise(&image),
-            patch_kind,
-            patch_colour,
+            patch_kind: labels.kinds,
+            patch_colour: labels.colours,
+            objects: objects(&scene),
+            patch_object: labels.objects,
             prompt,
             answer,
             presence,
             count: scene.shapes.len() - 1,
             word,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    /// Slot targets agree with the scene and its patch labels: one object per shape (in order)
+    /// then the word, every object covers some patch of the tower's 8×8 grid, and a patch names
+    /// an object exactly when its kind label is not background, with that object's kind and
+    /// colour.
+    #[test]
+    fn slot_targets_agree_with_the_scene_and_its_patches() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut words = 0;
+        for _ in 0..200 {
+            let scene = Scene::generate(&mut rng, Split::Train);
+            let objects = objects(&scene);
+            let labels = patch_labels(&scene, 8);
+            assert!(objects.len() <= MAX_OBJECTS);
+            assert_eq!(
+                objects.len(),
+                scene.shapes.len() + usize::from(scene.word.is_some())
+            );
+            for (o, s) in objects.iter().zip(&scene.shapes) {
+                assert_eq!(SHAPES[o.kind], s.kind);
+                assert_eq!(COLOURS[o.colour.expect("a shape's colour")], s.colour);
+                assert_eq!(o.large, Some(s.size == Size::Large));
+                assert_eq!((o.x, o.y), (s.cx, s.cy));
+            }
+            if let Some(w) = &scene.word {
+                let last = objects.last().expect("the word");
+                assert_eq!(last.kind, SLOT_WORD);
+                assert_eq!(PRINTED_WORDS[last.word.expect("which word")], w.text);
+                assert!((0.0..1.0).contains(&last.x) && (0.0..1.0).contains(&last.y));
+                words += 1;
+            }
+            for o in 1..=objects.len() {
+                assert!(labels.objects.contains(&o), "object {o} covers no patch");
+            }
+            for ((&kind, &colour), &object) in labels
+                .kinds
+                .iter()
+                .zip(&labels.colours)
+                .zip(&labels.objects)
+            {
+                assert_eq!(kind == 0, object == 0);
+                if object > 0 {
+                    let o = &objects[object - 1];
+                    let expected_kind = if o.kind == SLOT_WORD {
+                        PATCH_KINDS - 1
+                    } else {
+                        1 + o.kind
+                    };
+                    assert_eq!(kind, expected_kind);
+                    assert_eq!(colour, o.colour.map_or(0, |c| c + 1));
+                }
+            }
+        }
+        assert!(words > 40, "{words} scenes of 200 with a word");
     }
 }

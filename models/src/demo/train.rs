@@ -21,11 +21,14 @@ use rand::rngs::StdRng;
 
 use super::checkpoint::{DemoSpec, PAD_ID, normal, write_initial};
 use super::data::{
-    ATTRIBUTES, COUNTS, Example, PATCH_COLOURS, PATCH_KINDS, PATCH_TARGETS, PRESENCE, Vocab, WORDS,
+    ATTRIBUTES, COUNTS, Example, MAX_OBJECTS, PATCH_COLOURS, PATCH_KINDS, PATCH_TARGETS,
+    PATCH_WORDS, PRESENCE, SLOT_KINDS, SLOT_NONE, SLOT_OUTPUTS, Vocab, WORDS,
 };
 use super::scenes::Split;
+use super::scenes::{COLOURS, PRINTED_WORDS};
 use crate::config::{Blip2TextConfig, ModelConfig};
 use crate::family::Blip2;
+use crate::nn::read_f32;
 use crate::text::{CausalLm, OptDecoder};
 use crate::weights::{WeightFiles, WeightLoader, WeightWriter, WeightsError};
 
@@ -60,8 +63,8 @@ impl Default for TrainOptions {
             spec: DemoSpec::default(),
             seed: 7,
             batch: 48,
-            stage1_steps: 600,
-            stage2_steps: 900,
+            stage1_steps: 700,
+            stage2_steps: 1300,
             learning_rate: 1.5e-3,
         }
     }
@@ -86,6 +89,8 @@ struct DemoModel {
     head: Linear,
     /// Stage 1's per-patch head on the vision tower's output (not part of the checkpoint).
     patch_head: Linear,
+    /// Stage 1's per-query head: what object a query stands for (not part of the checkpoint).
+    slot_head: Linear,
 }
 
 /// Trains into `out` (a BLIP-2 checkpoint folder) on `device`, reporting every step.
@@ -258,6 +263,7 @@ fn load(dir: &Path, spec: &DemoSpec, seed: u64, device: &Device) -> Result<DemoM
         lm,
         head: head(spec.qformer_hidden, ATTRIBUTES, &mut rng, device),
         patch_head: head(spec.vision_hidden, PATCH_TARGETS, &mut rng, device),
+        slot_head: head(spec.qformer_hidden, SLOT_OUTPUTS, &mut rng, device),
     })
 }
 
@@ -301,9 +307,10 @@ fn cross_entropy(logits: Tensor<2>, classes: &[usize]) -> Tensor<1> {
 fn alignment_loss(
     model: &DemoModel,
     features: Tensor<3>,
-    queries: Tensor<3>,
+    (queries, cross): (Tensor<3>, Vec<Tensor<4>>),
     batch: &[Example],
 ) -> Tensor<1> {
+    let slots = slot_loss(model, queries.clone(), &cross, batch);
     let n = batch.len();
     let device = queries.device();
     let pooled: Tensor<2> = queries.max_dim(1).squeeze_dim(1);
@@ -332,7 +339,20 @@ fn alignment_loss(
         .flat_map(|e| e.patch_colour.iter().copied())
         .collect();
     let patch_kind = cross_entropy(patch_logits.clone().narrow(1, 0, PATCH_KINDS), &kinds);
-    let patch_colour = cross_entropy(patch_logits.narrow(1, PATCH_KINDS, PATCH_COLOURS), &colours);
+    let patch_colour = cross_entropy(
+        patch_logits.clone().narrow(1, PATCH_KINDS, PATCH_COLOURS),
+        &colours,
+    );
+    let patch_word = patch_word_loss(
+        patch_logits
+            .clone()
+            .narrow(1, PATCH_KINDS + PATCH_COLOURS, PATCH_WORDS),
+        batch,
+    );
+    let patch_place = patch_place_loss(
+        patch_logits.narrow(1, PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS, 2),
+        n,
+    );
     if tracing::enabled!(tracing::Level::DEBUG) {
         let value = |t: &Tensor<1>| t.clone().inner().into_scalar::<f32>();
         tracing::debug!(
@@ -341,10 +361,61 @@ fn alignment_loss(
             word = value(&word),
             patch_kind = value(&patch_kind),
             patch_colour = value(&patch_colour),
+            patch_word = value(&patch_word),
+            patch_place = value(&patch_place),
             "alignment losses"
         );
     }
-    bce * PRESENCE as f64 / 4.0 + count + word * 2.0 + patch_kind + patch_colour
+    bce * PRESENCE as f64 / 4.0
+        + count
+        + word * 2.0
+        + patch_kind
+        + patch_colour
+        + patch_word
+        + patch_place
+        + slots
+}
+
+/// Cross-entropy of which word covers a patch, over the patches the printed word covers (zero
+/// when the batch has none).
+fn patch_word_loss(logits: Tensor<2>, batch: &[Example]) -> Tensor<1> {
+    let [rows, n] = logits.dims();
+    let mut onehot = vec![0.0f32; rows * n];
+    let mut count = 0usize;
+    let per_image = rows / batch.len();
+    for (i, e) in batch.iter().enumerate() {
+        let Some(word) = e.objects.iter().find_map(|o| o.word) else {
+            continue;
+        };
+        for (p, &kind) in e.patch_kind.iter().enumerate() {
+            if kind == PATCH_KINDS - 1 {
+                onehot[(i * per_image + p) * n + word] = 1.0;
+                count += 1;
+            }
+        }
+    }
+    let y = Tensor::<2>::from_data(TensorData::new(onehot, [rows, n]), &logits.device());
+    -(activation::log_softmax(logits, 1) * y).sum() / count.max(1) as f64
+}
+
+/// L1 error of each patch's predicted centre (0..1 units, through a sigmoid), times
+/// [`CENTRE_WEIGHT`].
+fn patch_place_loss(logits: Tensor<2>, images: usize) -> Tensor<1> {
+    let rows = logits.dims()[0];
+    let per_image = rows / images;
+    let grid = (per_image as f64).sqrt().round() as usize;
+    let targets: Vec<f32> = (0..rows)
+        .flat_map(|r| {
+            let p = r % per_image;
+            let (row, col) = (p / grid, p % grid);
+            [
+                (col as f32 + 0.5) / grid as f32,
+                (row as f32 + 0.5) / grid as f32,
+            ]
+        })
+        .collect();
+    let y = Tensor::<2>::from_data(TensorData::new(targets, [rows, 2]), &logits.device());
+    (activation::sigmoid(logits) - y).abs().mean() * 2.0 * CENTRE_WEIGHT
 }
 
 /// Stage 1: the alignment objectives alone.
@@ -358,16 +429,200 @@ fn attribute_loss(
     alignment_loss(model, features, queries, batch)
 }
 
-/// The vision tower's output and the Q-Former's query outputs for a batch's images.
+/// The vision tower's output, and the Q-Former's query outputs for a batch's images with
+/// their cross-attention maps.
 fn encode_images(
     model: &DemoModel,
     batch: &[Example],
     spec: &DemoSpec,
     device: &Device,
-) -> (Tensor<3>, Tensor<3>) {
+) -> (Tensor<3>, (Tensor<3>, Vec<Tensor<4>>)) {
     let features = model.vision.vision_features(pixels(batch, spec, device));
-    let queries = model.vision.queries_from_features(features.clone());
+    let queries = model.vision.queries_with_cross(features.clone());
     (features, queries)
+}
+
+/// How much an unmatched query's "no object" counts against a matched query's kind (as in
+/// DETR, so that the many empty queries do not drown the few objects).
+const NONE_WEIGHT: f32 = 0.25;
+/// Weight of the L1 error of a slot's predicted centre (0..1 units).
+const CENTRE_WEIGHT: f64 = 5.0;
+
+/// The slot objective (see [`SLOT_KINDS`]). Each scene's objects are matched one-to-one to
+/// queries by least cost (how unlikely the query finds the object's kind, colour or word, how
+/// far its predicted centre is, how little of its attention falls on the object's patches),
+/// as DETR matches boxes; then each matched query is trained to name its object and to look at
+/// it (cross-attention, mean over layers and heads, summed over the object's patches), and the
+/// others to say "none".
+fn slot_loss(
+    model: &DemoModel,
+    queries: Tensor<3>,
+    cross: &[Tensor<4>],
+    batch: &[Example],
+) -> Tensor<1> {
+    let [n, q, _] = queries.dims();
+    let device = queries.device();
+    let logits = model.slot_head.forward(queries);
+    let group =
+        |start: usize, len: usize| activation::log_softmax(logits.clone().narrow(2, start, len), 2);
+    let (c0, s0) = (SLOT_KINDS, SLOT_KINDS + COLOURS.len());
+    let (xy0, w0) = (s0 + 2, s0 + 4);
+    let kind = group(0, SLOT_KINDS);
+    let colour = group(c0, COLOURS.len());
+    let size = group(s0, 2);
+    let word = group(w0, PRINTED_WORDS.len());
+    let centre = activation::sigmoid(logits.narrow(2, xy0, 2));
+    // Mean attention over layers and heads, class token left out: [n, q, patches].
+    let layers = cross.len() as f64;
+    let attention = cross
+        .iter()
+        .map(|p| p.clone().mean_dim(1).squeeze_dim::<3>(1))
+        .reduce(|a, b| a + b)
+        .expect("the Q-Former cross-attends")
+        / layers;
+    let patches = attention.dims()[2] - 1;
+    let attention = attention.narrow(2, 1, patches);
+    let mut masks = vec![0.0f32; n * patches * MAX_OBJECTS];
+    for (i, e) in batch.iter().enumerate() {
+        for (p, &o) in e.patch_object.iter().enumerate() {
+            if o > 0 {
+                masks[(i * patches + p) * MAX_OBJECTS + o - 1] = 1.0;
+            }
+        }
+    }
+    let masks = Tensor::<3>::from_data(TensorData::new(masks, [n, patches, MAX_OBJECTS]), &device);
+    // [n, q, objects]: each query's attention mass on each object.
+    let mass = attention.matmul(masks).add_scalar(1e-6).log();
+
+    let host = |t: &Tensor<3>| read_f32(t.clone().inner()).expect("read back");
+    let (h_kind, h_colour, h_word) = (host(&kind), host(&colour), host(&word));
+    let (h_centre, h_mass) = (host(&centre), host(&mass));
+    let mut t_kind = vec![0.0f32; n * q * SLOT_KINDS];
+    let mut t_colour = vec![0.0f32; n * q * COLOURS.len()];
+    let mut t_size = vec![0.0f32; n * q * 2];
+    let mut t_word = vec![0.0f32; n * q * PRINTED_WORDS.len()];
+    let mut t_centre = vec![0.0f32; n * q * 2];
+    let mut m_centre = vec![0.0f32; n * q * 2];
+    let mut t_look = vec![0.0f32; n * q * MAX_OBJECTS];
+    let (mut shapes, mut words, mut matched, mut looks) = (0usize, 0usize, 0usize, 0usize);
+    for (i, e) in batch.iter().enumerate() {
+        let seen: Vec<bool> = (0..e.objects.len())
+            .map(|o| e.patch_object.contains(&(o + 1)))
+            .collect();
+        let cost = |o: usize, j: usize| {
+            let object = &e.objects[o];
+            let row = i * q + j;
+            let mut c = -h_kind[row * SLOT_KINDS + object.kind];
+            if let Some(k) = object.colour {
+                c -= h_colour[row * COLOURS.len() + k];
+            }
+            if let Some(w) = object.word {
+                c -= h_word[row * PRINTED_WORDS.len() + w];
+            }
+            c += 2.0
+                * ((h_centre[row * 2] - object.x).abs() + (h_centre[row * 2 + 1] - object.y).abs());
+            if seen[o] {
+                c -= h_mass[row * MAX_OBJECTS + o];
+            }
+            c
+        };
+        // A model with fewer queries than objects (the tests' tiny one) matches the first few.
+        let assignment = assign(e.objects.len().min(q), q, cost);
+        let mut taken = vec![false; q];
+        for (o, &j) in assignment.iter().enumerate() {
+            let object = &e.objects[o];
+            let row = i * q + j;
+            taken[j] = true;
+            matched += 1;
+            t_kind[row * SLOT_KINDS + object.kind] = 1.0;
+            if let (Some(k), Some(large)) = (object.colour, object.large) {
+                t_colour[row * COLOURS.len() + k] = 1.0;
+                t_size[row * 2 + usize::from(large)] = 1.0;
+                shapes += 1;
+            }
+            if let Some(w) = object.word {
+                t_word[row * PRINTED_WORDS.len() + w] = 1.0;
+                words += 1;
+            }
+            t_centre[row * 2] = object.x;
+            t_centre[row * 2 + 1] = object.y;
+            m_centre[row * 2] = 1.0;
+            m_centre[row * 2 + 1] = 1.0;
+            if seen[o] {
+                t_look[row * MAX_OBJECTS + o] = 1.0;
+                looks += 1;
+            }
+        }
+        for (j, _) in taken.iter().enumerate().filter(|(_, t)| !**t) {
+            t_kind[(i * q + j) * SLOT_KINDS + SLOT_NONE] = NONE_WEIGHT;
+        }
+    }
+    let tensor = |v: Vec<f32>, last: usize| {
+        Tensor::<3>::from_data(TensorData::new(v, [n, q, last]), &device)
+    };
+    let kind_weight = (matched as f32 + NONE_WEIGHT * (n * q - matched) as f32) as f64;
+    let kind_loss = -(kind * tensor(t_kind, SLOT_KINDS)).sum() / kind_weight;
+    let per = |count: usize| count.max(1) as f64;
+    let colour_loss = -(colour * tensor(t_colour, COLOURS.len())).sum() / per(shapes);
+    let size_loss = -(size * tensor(t_size, 2)).sum() / per(shapes);
+    let word_loss = -(word * tensor(t_word, PRINTED_WORDS.len())).sum() / per(words);
+    let centre_loss = ((centre - tensor(t_centre, 2)).abs() * tensor(m_centre, 2)).sum()
+        / per(matched)
+        * CENTRE_WEIGHT;
+    let look_loss = -(mass * tensor(t_look, MAX_OBJECTS)).sum() / per(looks);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let value = |t: &Tensor<1>| t.clone().inner().into_scalar::<f32>();
+        tracing::debug!(
+            kind = value(&kind_loss),
+            colour = value(&colour_loss),
+            size = value(&size_loss),
+            word = value(&word_loss),
+            centre = value(&centre_loss),
+            look = value(&look_loss),
+            "slot losses"
+        );
+    }
+    kind_loss + colour_loss + size_loss + word_loss + centre_loss + look_loss
+}
+
+/// The one-to-one assignment of `objects` to `slots` (objects ≤ slots ≤ 16) of least total
+/// `cost(object, slot)`: exact, by dynamic programming over the sets of slots taken.
+fn assign(objects: usize, slots: usize, cost: impl Fn(usize, usize) -> f32) -> Vec<usize> {
+    assert!(
+        objects <= slots && slots <= 16,
+        "{objects} objects, {slots} slots"
+    );
+    let states = 1usize << slots;
+    // best[mask]: least cost of giving the first popcount(mask) objects the slots in mask.
+    let mut best = vec![f32::INFINITY; states];
+    let mut from = vec![usize::MAX; states];
+    best[0] = 0.0;
+    for mask in 0..states {
+        let o = mask.count_ones() as usize;
+        if o >= objects || best[mask].is_infinite() {
+            continue;
+        }
+        for s in (0..slots).filter(|s| mask & (1 << s) == 0) {
+            let next = mask | (1 << s);
+            let c = best[mask] + cost(o, s);
+            if c < best[next] {
+                best[next] = c;
+                from[next] = s;
+            }
+        }
+    }
+    let end = (0..states)
+        .filter(|m| m.count_ones() as usize == objects)
+        .min_by(|&a, &b| best[a].total_cmp(&best[b]))
+        .expect("some assignment");
+    let mut out = vec![0; objects];
+    let mut mask = end;
+    for o in (0..objects).rev() {
+        let s = from[mask];
+        out[o] = s;
+        mask &= !(1 << s);
+    }
+    out
 }
 
 /// The decoder's log-probabilities over the batch's sequences: the projected queries, then
@@ -405,8 +660,8 @@ fn answer_loss(
     spec: &DemoSpec,
     device: &Device,
 ) -> Tensor<1> {
-    let (features, queries) = encode_images(model, batch, spec, device);
-    let aux = alignment_loss(model, features, queries.clone(), batch);
+    let (features, (queries, cross)) = encode_images(model, batch, spec, device);
+    let aux = alignment_loss(model, features, (queries.clone(), cross), batch);
     let logp = answer_log_probs(model, batch, model.vision.project(queries));
     let [n, total, vocab] = logp.dims();
     let mut targets = vec![0.0f32; n * total * vocab];
@@ -437,7 +692,6 @@ mod tests {
     use super::*;
     use crate::demo::data::normalise;
     use crate::demo::scenes::Scene;
-    use crate::nn::read_f32;
     use crate::session::Session;
 
     fn tiny() -> DemoSpec {
@@ -458,6 +712,46 @@ mod tests {
             text_heads: 2,
             text_ffn: 64,
             max_positions: 64,
+        }
+    }
+
+    /// The matching is the least-cost one-to-one assignment: checked against every injective
+    /// map on random costs.
+    #[test]
+    fn objects_are_matched_to_queries_by_least_total_cost() {
+        fn brute(o: usize, slots: usize, used: &mut Vec<usize>, cost: &[f32]) -> f32 {
+            if used.len() == o {
+                return used
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| cost[i * slots + s])
+                    .sum();
+            }
+            let mut best = f32::INFINITY;
+            for s in 0..slots {
+                if !used.contains(&s) {
+                    used.push(s);
+                    best = best.min(brute(o, slots, used, cost));
+                    used.pop();
+                }
+            }
+            best
+        }
+        let mut rng = StdRng::seed_from_u64(5);
+        for (objects, slots) in [(0, 3), (1, 1), (3, 3), (4, 6), (6, 8)] {
+            let cost: Vec<f32> = (0..objects * slots).map(|_| normal(&mut rng)).collect();
+            let got = assign(objects, slots, |o, s| cost[o * slots + s]);
+            let mut distinct = got.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), objects, "{got:?}");
+            let total: f32 = got
+                .iter()
+                .enumerate()
+                .map(|(o, &s)| cost[o * slots + s])
+                .sum();
+            let best = brute(objects, slots, &mut Vec::new(), &cost);
+            assert!((total - best).abs() < 1e-5, "{total} vs {best}");
         }
     }
 
@@ -512,6 +806,8 @@ mod tests {
             word: 0,
             patch_kind: Vec::new(),
             patch_colour: Vec::new(),
+            objects: Vec::new(),
+            patch_object: Vec::new(),
         };
         let model = load(&dir, &options.spec, options.seed, &device).expect("the checkpoint loads");
         let queries = model.vision.queries_batch(pixels(

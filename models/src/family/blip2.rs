@@ -61,6 +61,13 @@ impl Blip2 {
         self.qformer.forward(features, &[]).0
     }
 
+    /// Q-Former query outputs for image features, with every image's cross-attention maps
+    /// (one `[images, heads, queries, image_tokens]` tensor per cross-attention layer).
+    pub fn queries_with_cross(&self, features: Tensor<3>) -> (Tensor<3>, Vec<Tensor<4>>) {
+        let (queries, trace) = self.qformer.forward(features, &[]);
+        (queries, trace.cross_batch)
+    }
+
     /// Query outputs projected into the language model's embedding space.
     ///
     /// # Shapes
