@@ -26,7 +26,13 @@ pub const PATCH_COLOURS: usize = COLOURS.len() + 1;
 /// Also per patch: which printed word covers it (word patches only), and where the patch is
 /// (its centre, 0..1 units), so the tower's output keeps its position for the queries to read.
 pub const PATCH_WORDS: usize = PRINTED_WORDS.len();
-pub const PATCH_TARGETS: usize = PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS + 2;
+/// And what the patch looks like inside: whether each cell of a [`MASK_SIDE`]² split of it is
+/// inked (a shape or a letter). A 16 px patch holds an arc, a corner or an edge at any offset;
+/// its ink mask is almost a linear function of its pixels, and asking for it makes the tower
+/// keep the outline's geometry, which shapes and words are read from.
+pub const MASK_SIDE: usize = 8;
+pub const PATCH_MASK: usize = MASK_SIDE * MASK_SIDE;
+pub const PATCH_TARGETS: usize = PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS + 2 + PATCH_MASK;
 /// Per-query (slot) targets: each object of a scene (its shapes, then its printed word) is
 /// matched to one Q-Former query, which must say what the object is — its kind (a shape kind,
 /// the word, or [`SLOT_NONE`] for an unmatched query), colour, size, centre and, for the word,
@@ -103,6 +109,8 @@ pub struct Example {
     /// of it (0 for none, `i + 1` for `objects[i]`).
     pub objects: Vec<Object>,
     pub patch_object: Vec<usize>,
+    /// Per patch, its ink mask (see [`PATCH_MASK`]).
+    pub patch_mask: Vec<f32>,
 }
 
 /// The per-patch labels of a `grid` × `grid` split of a scene.
@@ -115,6 +123,8 @@ pub struct PatchLabels {
     /// Which object covers it: 0 none, `i + 1` for `scene.shapes[i]`, `shapes.len() + 1` for
     /// the word.
     pub objects: Vec<usize>,
+    /// Its ink mask ([`PATCH_MASK`] values of 0 or 1 per patch, row-major within the patch).
+    pub masks: Vec<f32>,
 }
 
 /// What covers most of each cell of a `grid` × `grid` split of the scene (16 samples per cell;
@@ -124,6 +134,7 @@ pub fn patch_labels(scene: &Scene, grid: usize) -> PatchLabels {
     let mut kinds = Vec::with_capacity(grid * grid);
     let mut colours = Vec::with_capacity(grid * grid);
     let mut objects = Vec::with_capacity(grid * grid);
+    let mut masks = Vec::with_capacity(grid * grid * PATCH_MASK);
     for row in 0..grid {
         for col in 0..grid {
             let mut hits = vec![0usize; scene.shapes.len() + 1];
@@ -160,12 +171,22 @@ pub fn patch_labels(scene: &Scene, grid: usize) -> PatchLabels {
             kinds.push(kind);
             colours.push(colour);
             objects.push(if count < 2 { 0 } else { best + 1 });
+            for sy in 0..MASK_SIDE {
+                for sx in 0..MASK_SIDE {
+                    let x = (col as f32 + (sx as f32 + 0.5) / MASK_SIDE as f32) / grid as f32;
+                    let y = (row as f32 + (sy as f32 + 0.5) / MASK_SIDE as f32) / grid as f32;
+                    let inked = scene.shapes.iter().any(|s| s.contains(x, y))
+                        || scene.word.as_ref().is_some_and(|w| w.contains(x, y));
+                    masks.push(if inked { 1.0 } else { 0.0 });
+                }
+            }
         }
     }
     PatchLabels {
         kinds,
         colours,
         objects,
+        masks,
     }
 }
 
@@ -287,6 +308,7 @@ impl Example {
             patch_colour: labels.colours,
             objects: objects(&scene),
             patch_object: labels.objects,
+            patch_mask: labels.masks,
             prompt,
             answer,
             presence,
@@ -333,6 +355,9 @@ mod tests {
                 assert!((0.0..1.0).contains(&last.x) && (0.0..1.0).contains(&last.y));
                 words += 1;
             }
+            assert_eq!(labels.masks.len(), 64 * PATCH_MASK);
+            assert!(labels.masks.iter().all(|&m| m == 0.0 || m == 1.0));
+            assert!(labels.masks.contains(&1.0));
             for o in 1..=objects.len() {
                 assert!(labels.objects.contains(&o), "object {o} covers no patch");
             }

@@ -21,8 +21,8 @@ use rand::rngs::StdRng;
 
 use super::checkpoint::{DemoSpec, PAD_ID, normal, write_initial};
 use super::data::{
-    ATTRIBUTES, COUNTS, Example, MAX_OBJECTS, PATCH_COLOURS, PATCH_KINDS, PATCH_TARGETS,
-    PATCH_WORDS, PRESENCE, SLOT_KINDS, SLOT_NONE, SLOT_OUTPUTS, Vocab, WORDS,
+    ATTRIBUTES, COUNTS, Example, MAX_OBJECTS, PATCH_COLOURS, PATCH_KINDS, PATCH_MASK,
+    PATCH_TARGETS, PATCH_WORDS, PRESENCE, SLOT_KINDS, SLOT_NONE, SLOT_OUTPUTS, Vocab, WORDS,
 };
 use super::scenes::Split;
 use super::scenes::{COLOURS, PRINTED_WORDS};
@@ -350,8 +350,14 @@ fn alignment_loss(
         batch,
     );
     let patch_place = patch_place_loss(
-        patch_logits.narrow(1, PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS, 2),
+        patch_logits
+            .clone()
+            .narrow(1, PATCH_KINDS + PATCH_COLOURS + PATCH_WORDS, 2),
         n,
+    );
+    let patch_ink = patch_ink_loss(
+        patch_logits.narrow(1, PATCH_TARGETS - PATCH_MASK, PATCH_MASK),
+        batch,
     );
     if tracing::enabled!(tracing::Level::DEBUG) {
         let value = |t: &Tensor<1>| t.clone().inner().into_scalar::<f32>();
@@ -363,6 +369,7 @@ fn alignment_loss(
             patch_colour = value(&patch_colour),
             patch_word = value(&patch_word),
             patch_place = value(&patch_place),
+            patch_ink = value(&patch_ink),
             "alignment losses"
         );
     }
@@ -373,6 +380,7 @@ fn alignment_loss(
         + patch_colour
         + patch_word
         + patch_place
+        + patch_ink
         + slots
 }
 
@@ -396,6 +404,20 @@ fn patch_word_loss(logits: Tensor<2>, batch: &[Example]) -> Tensor<1> {
     }
     let y = Tensor::<2>::from_data(TensorData::new(onehot, [rows, n]), &logits.device());
     -(activation::log_softmax(logits, 1) * y).sum() / count.max(1) as f64
+}
+
+/// Mean binary cross-entropy of each patch's ink cells ([`PATCH_MASK`] per patch), times 4.
+fn patch_ink_loss(logits: Tensor<2>, batch: &[Example]) -> Tensor<1> {
+    let rows = logits.dims()[0];
+    let masks: Vec<f32> = batch
+        .iter()
+        .flat_map(|e| e.patch_mask.iter().copied())
+        .collect();
+    let y = Tensor::<2>::from_data(TensorData::new(masks, [rows, PATCH_MASK]), &logits.device());
+    -(y.clone() * activation::log_sigmoid(logits.clone())
+        + (y.ones_like() - y) * activation::log_sigmoid(-logits))
+    .mean()
+        * 4.0
 }
 
 /// L1 error of each patch's predicted centre (0..1 units, through a sigmoid), times
@@ -808,6 +830,7 @@ mod tests {
             patch_colour: Vec::new(),
             objects: Vec::new(),
             patch_object: Vec::new(),
+            patch_mask: Vec::new(),
         };
         let model = load(&dir, &options.spec, options.seed, &device).expect("the checkpoint loads");
         let queries = model.vision.queries_batch(pixels(
