@@ -24,8 +24,7 @@ use super::data::{
     ATTRIBUTES, COUNTS, Example, MAX_OBJECTS, PATCH_COLOURS, PATCH_KINDS, PATCH_MASK,
     PATCH_TARGETS, PATCH_WORDS, PRESENCE, SLOT_KINDS, SLOT_NONE, SLOT_OUTPUTS, Vocab, WORDS,
 };
-use super::scenes::Split;
-use super::scenes::{COLOURS, PRINTED_WORDS};
+use super::scenes::{COLOURS, PRINTED_WORDS, Split};
 use crate::config::{Blip2TextConfig, ModelConfig};
 use crate::family::Blip2;
 use crate::nn::read_f32;
@@ -318,9 +317,7 @@ fn alignment_loss(
     let presence_logits = logits.clone().narrow(1, 0, PRESENCE);
     let targets: Vec<f32> = batch.iter().flat_map(|e| e.presence).collect();
     let y = Tensor::<2>::from_data(TensorData::new(targets, [n, PRESENCE]), &device);
-    let bce = -(y.clone() * activation::log_sigmoid(presence_logits.clone())
-        + (y.ones_like() - y) * activation::log_sigmoid(-presence_logits))
-    .mean();
+    let bce = binary_cross_entropy(presence_logits, y);
     let counts: Vec<usize> = batch.iter().map(|e| e.count).collect();
     let words: Vec<usize> = batch.iter().map(|e| e.word).collect();
     let count = cross_entropy(logits.clone().narrow(1, PRESENCE, COUNTS), &counts);
@@ -414,10 +411,14 @@ fn patch_ink_loss(logits: Tensor<2>, batch: &[Example]) -> Tensor<1> {
         .flat_map(|e| e.patch_mask.iter().copied())
         .collect();
     let y = Tensor::<2>::from_data(TensorData::new(masks, [rows, PATCH_MASK]), &logits.device());
+    binary_cross_entropy(logits, y) * 4.0
+}
+
+/// Mean binary cross-entropy of `logits` against 0/1 targets `y` of the same shape.
+fn binary_cross_entropy(logits: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
     -(y.clone() * activation::log_sigmoid(logits.clone())
         + (y.ones_like() - y) * activation::log_sigmoid(-logits))
     .mean()
-        * 4.0
 }
 
 /// L1 error of each patch's predicted centre (0..1 units, through a sigmoid), times
